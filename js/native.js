@@ -1,0 +1,123 @@
+// The Node API: the native addon with options normalised on this side of the
+// boundary and errors turned into proper `Error`s with `code` and `offset`.
+import { createRequire } from 'node:module'
+
+const require = createRequire(import.meta.url)
+
+let binding
+function native() {
+  if (!binding) {
+    try {
+      binding = require('../native/binding.cjs')
+    } catch (cause) {
+      const err = new Error(
+        'wasm-squeeze: the native addon could not be loaded. From a clone, run `npm run build`; ' +
+          `from npm, check that the optional package for ${process.platform}-${process.arch} was installed. (${cause.message})`,
+        { cause },
+      )
+      err.code = 'ERR_ADDON_MISSING'
+      throw err
+    }
+  }
+  return binding
+}
+
+/** Compression levels used when a format is switched on with `true`. */
+export const DEFAULT_LEVELS = Object.freeze({ brotli: 11, zstd: 19, gzip: 9 })
+
+const ERROR_PATTERN = /^(ERR_[A-Z_]+): ([\s\S]*)$/
+const OFFSET_PATTERN = /\(at offset 0x([0-9a-f]+)\)/
+
+/** Gives a native error its `code` and `offset`, and names the file when known. */
+export function decorateError(err, file) {
+  const match = ERROR_PATTERN.exec(err?.message ?? '')
+  if (!match) return err
+  const [, code, message] = match
+  const decorated = new Error(file ? `${file}: ${message}` : message)
+  decorated.code = code
+  const offset = OFFSET_PATTERN.exec(message)
+  if (offset) decorated.offset = parseInt(offset[1], 16)
+  if (file) decorated.file = file
+  return decorated
+}
+
+function toBytes(input, name = 'input') {
+  if (input instanceof Uint8Array) return input
+  if (input instanceof ArrayBuffer) return new Uint8Array(input)
+  if (ArrayBuffer.isView(input)) return new Uint8Array(input.buffer, input.byteOffset, input.byteLength)
+  throw new TypeError(`wasm-squeeze: ${name} must be a Buffer, Uint8Array or ArrayBuffer`)
+}
+
+/** `{ brotli?: boolean|number, zstd?: boolean|number, gzip?: boolean|number }` → levels. */
+export function normalizeCompressOptions(options = {}) {
+  const pick = (key, fallback) => {
+    const value = options[key] ?? fallback
+    if (value === false) return undefined
+    if (value === true) return DEFAULT_LEVELS[key]
+    if (Number.isInteger(value)) return value
+    throw new TypeError(`wasm-squeeze: option \`${key}\` must be a boolean or an integer level, got ${JSON.stringify(value)}`)
+  }
+  return { brotli: pick('brotli', true), zstd: pick('zstd', true), gzip: pick('gzip', false) }
+}
+
+function withFile(options) {
+  const { file, ...rest } = options ?? {}
+  return [file, rest]
+}
+
+/**
+ * Validates, optimizes and re-validates a module off the main thread.
+ * @param {Uint8Array | ArrayBuffer} input
+ * @param {import('./native').TransformOptions} [options]
+ */
+export async function transform(input, options) {
+  const [file, rest] = withFile(options)
+  try {
+    return await native().transform(toBytes(input), rest)
+  } catch (err) {
+    throw decorateError(err, file)
+  }
+}
+
+export function transformSync(input, options) {
+  const [file, rest] = withFile(options)
+  try {
+    return native().transformSync(toBytes(input), rest)
+  } catch (err) {
+    throw decorateError(err, file)
+  }
+}
+
+/** Compresses into each requested format in parallel, off the main thread. */
+export async function compress(input, options) {
+  try {
+    return await native().compress(toBytes(input), normalizeCompressOptions(options))
+  } catch (err) {
+    throw decorateError(err)
+  }
+}
+
+export function compressSync(input, options) {
+  try {
+    return native().compressSync(toBytes(input), normalizeCompressOptions(options))
+  } catch (err) {
+    throw decorateError(err)
+  }
+}
+
+/** Lists sections, imports, exports, memories and data segments. */
+export async function inspect(input, options) {
+  try {
+    return await native().inspect(toBytes(input))
+  } catch (err) {
+    throw decorateError(err, options?.file)
+  }
+}
+
+export function inspectSync(input, options) {
+  try {
+    return native().inspectSync(toBytes(input))
+  } catch (err) {
+    throw decorateError(err, options?.file)
+  }
+}

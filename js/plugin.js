@@ -1,0 +1,136 @@
+// The Vite 8 / Vite 7 / Rollup 4 plugin. Every `.wasm` the app imports is optimized
+// by the native core in `load`, emitted under the hash of its optimized bytes, and
+// compressed in the background while the bundler carries on; `generateBundle`
+// collects the compressed siblings and logs one size table.
+import { readFile } from 'node:fs/promises'
+import path from 'node:path'
+import { createFilter } from '@rollup/pluginutils'
+import { transform, compress, inspect } from './native.js'
+import { RESOLVED_RUNTIME_ID, RUNTIME_ID, devEsmGlue, esmGlue, initGlue, runtimeCode, urlGlue } from './glue.js'
+import { formatTable } from './report.js'
+
+const WASM_ID = /\.wasm(?:\?|$)/
+const COMPRESSED_EXTENSIONS = { br: '.br', zst: '.zst', gz: '.gz' }
+
+/**
+ * @param {import('./plugin').WasmSqueezeOptions} [options]
+ * @returns {import('vite').Plugin}
+ */
+export default function wasmSqueeze(options = {}) {
+  const {
+    include = /\.wasm$/,
+    exclude,
+    optimize = {},
+    compress: compressOptions = {},
+    strict = false,
+    report = true,
+  } = options
+  const filter = createFilter(include, exclude)
+  let isServe = false
+  let isSsr = false
+  let root = process.cwd()
+  let logger
+  /** @type {Map<string, Promise<Emitted>>} source file → its emitted asset */
+  let emitted = new Map()
+
+  /** Reads, optimizes, emits and starts compressing one source wasm, once per build. */
+  function emitWasm(ctx, file) {
+    let entry = emitted.get(file)
+    if (!entry) {
+      entry = optimizeAndEmit(ctx, file)
+      emitted.set(file, entry)
+    }
+    return entry
+  }
+
+  async function optimizeAndEmit(ctx, file) {
+    const raw = await readFile(file)
+    const relative = path.relative(root, file) || file
+    let wasm = raw
+    let note
+    if (optimize !== false) {
+      try {
+        wasm = (await transform(raw, { ...optimize, file: relative })).wasm
+      } catch (err) {
+        if (strict) ctx.error(err)
+        note = `kept original: ${err.code ?? 'error'}`
+        ctx.warn(`${err.message}; shipping the original bytes (set strict: true to fail the build instead)`)
+      }
+    }
+    const referenceId = ctx.emitFile({ type: 'asset', name: path.basename(file), source: wasm })
+    const compressed = compressOptions === false ? Promise.resolve({}) : compress(wasm, compressOptions)
+    compressed.catch(() => {}) // awaited in generateBundle; never an unhandled rejection
+    return { file: relative, referenceId, raw: raw.length, wasm, compressed, note }
+  }
+
+  return {
+    name: 'wasm-squeeze',
+    enforce: 'pre',
+
+    configResolved(config) {
+      isServe = config.command === 'serve'
+      isSsr = Boolean(config.build?.ssr)
+      root = config.root
+      logger = config.logger
+    },
+
+    buildStart() {
+      emitted = new Map()
+    },
+
+    resolveId: {
+      filter: { id: /^virtual:wasm-squeeze\/runtime$|\.wasm\?/ },
+      async handler(source, importer, resolveOptions) {
+        if (source === RUNTIME_ID) return RESOLVED_RUNTIME_ID
+        // Rollup on its own does not resolve `x.wasm?init`; resolve the path part.
+        const [bare, query] = source.split('?')
+        const resolved = await this.resolve(bare, importer, { ...resolveOptions, skipSelf: true })
+        return resolved && !resolved.external ? `${resolved.id}?${query}` : null
+      },
+    },
+
+    load: {
+      filter: { id: /^\0virtual:wasm-squeeze\/runtime$|\.wasm(?:\?|$)/ },
+      async handler(id) {
+        if (id === RESOLVED_RUNTIME_ID) return runtimeCode({ ssr: isSsr })
+        if (!WASM_ID.test(id)) return null
+        const [file, query = ''] = id.split('?')
+        const kind = query === '' ? 'esm' : query === 'init' ? 'init' : query === 'url' ? 'url' : null
+        if (!kind || !filter(file)) return null
+        if (isServe) {
+          // No heavy work while serving: Vite serves `?init`/`?url` itself; plain
+          // imports get the ESM glue over Vite's own `?url`.
+          if (kind !== 'esm') return null
+          this.addWatchFile(file)
+          return devEsmGlue(file, await inspect(await readFile(file), { file }))
+        }
+        this.addWatchFile(file)
+        const { referenceId, wasm } = await emitWasm(this, file)
+        const url = `import.meta.ROLLUP_FILE_URL_${referenceId}`
+        if (kind === 'url') return urlGlue(url)
+        if (kind === 'init') return initGlue(url)
+        return esmGlue(url, await inspect(wasm, { file }))
+      },
+    },
+
+    async generateBundle() {
+      const rows = []
+      for (const entry of emitted.values()) {
+        const { file, referenceId, raw, wasm, compressed, note } = await entry
+        const fileName = this.getFileName(referenceId)
+        const row = { file, raw, optimized: wasm.length, note }
+        for (const [format, bytes] of Object.entries(await compressed)) {
+          if (!bytes || bytes.length >= wasm.length) continue
+          this.emitFile({ type: 'asset', fileName: fileName + COMPRESSED_EXTENSIONS[format], source: bytes })
+          row[format] = bytes.length
+        }
+        rows.push(row)
+      }
+      if (report && rows.length > 0) {
+        const table = formatTable(rows)
+        if (logger) logger.info(`\n${table}`)
+        else this.info(`\n${table}`)
+      }
+    },
+  }
+}

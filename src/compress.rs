@@ -1,0 +1,122 @@
+//! Compression for the wire: brotli, zstd and gzip, each in its own thread.
+//!
+//! Browsers accept `Content-Encoding: zstd` only with a window of at most 8 MiB, so
+//! the zstd window is capped there whatever the level. Brotli's window is sized to
+//! the input (up to its 16 MiB maximum): a bigger one costs memory and buys nothing.
+
+use crate::error::{Error, Result};
+use std::io::Write;
+
+/// The largest zstd window browsers must accept: 2^23 bytes = 8 MiB.
+pub const ZSTD_MAX_WINDOW_LOG: u32 = 23;
+const BROTLI_MAX_LGWIN: i32 = 24;
+const BROTLI_MIN_LGWIN: i32 = 10;
+
+/// Which formats to produce, each with its level; `None` skips a format.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CompressOptions {
+    /// Brotli quality, 0–11.
+    pub brotli: Option<u32>,
+    /// Zstd level, 1–22 (the window stays ≤ 8 MiB at every level).
+    pub zstd: Option<i32>,
+    /// Gzip level, 0–9.
+    pub gzip: Option<u32>,
+}
+
+impl Default for CompressOptions {
+    fn default() -> Self {
+        CompressOptions { brotli: Some(11), zstd: Some(19), gzip: None }
+    }
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Compressed {
+    pub br: Option<Vec<u8>>,
+    pub zst: Option<Vec<u8>>,
+    pub gz: Option<Vec<u8>>,
+}
+
+impl CompressOptions {
+    pub fn check(&self) -> Result<()> {
+        if let Some(q) = self.brotli.filter(|q| *q > 11) {
+            return Err(Error::invalid_option("brotli", format!("quality {q} is not in 0..=11")));
+        }
+        if let Some(l) = self.zstd.filter(|l| !(1..=22).contains(l)) {
+            return Err(Error::invalid_option("zstd", format!("level {l} is not in 1..=22")));
+        }
+        if let Some(l) = self.gzip.filter(|l| *l > 9) {
+            return Err(Error::invalid_option("gzip", format!("level {l} is not in 0..=9")));
+        }
+        Ok(())
+    }
+}
+
+/// Produces every requested format in parallel; the output is deterministic.
+pub fn compress(bytes: &[u8], options: &CompressOptions) -> Result<Compressed> {
+    options.check()?;
+    std::thread::scope(|scope| {
+        let br = options.brotli.map(|q| scope.spawn(move || brotli(bytes, q)));
+        let zst = options.zstd.map(|l| scope.spawn(move || zstd(bytes, l)));
+        let gz = options.gzip.map(|l| scope.spawn(move || gzip(bytes, l)));
+        Ok(Compressed {
+            br: br.map(join).transpose()?,
+            zst: zst.map(join).transpose()?,
+            gz: gz.map(join).transpose()?,
+        })
+    })
+}
+
+fn join(handle: std::thread::ScopedJoinHandle<'_, Result<Vec<u8>>>) -> Result<Vec<u8>> {
+    handle.join().map_err(|_| Error::internal("a compression thread panicked"))?
+}
+
+/// Smallest power-of-two exponent whose window holds the whole input.
+fn window_log_for(len: usize) -> u32 {
+    usize::BITS - len.max(1).saturating_sub(1).leading_zeros()
+}
+
+pub fn brotli(bytes: &[u8], quality: u32) -> Result<Vec<u8>> {
+    let params = brotli::enc::BrotliEncoderParams {
+        quality: quality as i32,
+        lgwin: (window_log_for(bytes.len()) as i32).clamp(BROTLI_MIN_LGWIN, BROTLI_MAX_LGWIN),
+        size_hint: bytes.len(),
+        ..Default::default()
+    };
+    let mut out = Vec::with_capacity(bytes.len() / 3);
+    brotli::BrotliCompress(&mut &bytes[..], &mut out, &params)
+        .map_err(|e| Error::internal(format!("brotli failed: {e}")))?;
+    Ok(out)
+}
+
+pub fn zstd(bytes: &[u8], level: i32) -> Result<Vec<u8>> {
+    use zstd::zstd_safe::CParameter;
+    let fail = |e: std::io::Error| Error::internal(format!("zstd failed: {e}"));
+    let mut compressor = zstd::bulk::Compressor::new(level).map_err(fail)?;
+    let window_log = window_log_for(bytes.len()).clamp(10, ZSTD_MAX_WINDOW_LOG);
+    compressor.set_parameter(CParameter::WindowLog(window_log)).map_err(fail)?;
+    compressor.include_contentsize(true).map_err(fail)?;
+    compressor.compress(bytes).map_err(fail)
+}
+
+pub fn gzip(bytes: &[u8], level: u32) -> Result<Vec<u8>> {
+    let fail = |e: std::io::Error| Error::internal(format!("gzip failed: {e}"));
+    // No file name and a zero mtime in the header, so equal input gives equal output.
+    let mut encoder = flate2::GzBuilder::new()
+        .write(Vec::with_capacity(bytes.len() / 3), flate2::Compression::new(level));
+    encoder.write_all(bytes).map_err(fail)?;
+    encoder.finish().map_err(fail)
+}
+
+/// The window a zstd frame asks the decoder for (what browsers check).
+pub fn zstd_frame_window(frame: &[u8]) -> Option<u64> {
+    let descriptor = *frame.get(4)?;
+    let single_segment = descriptor & 0x20 != 0;
+    if single_segment {
+        return zstd::zstd_safe::get_frame_content_size(frame).ok().flatten();
+    }
+    let window_descriptor = *frame.get(5)?;
+    let exponent = (window_descriptor >> 3) as u32;
+    let mantissa = (window_descriptor & 7) as u64;
+    let base = 1u64 << (10 + exponent);
+    Some(base + base / 8 * mantissa)
+}

@@ -1,0 +1,171 @@
+//! `inspect`: what a module contains, for tools and for the plugin's glue (which
+//! needs the import modules and export names to write an ES module wrapper).
+
+use crate::error::{Error, Result};
+use crate::module;
+use wasmparser::{
+    ConstExpr, DataKind, ExternalKind, Operator, Parser, Payload, TypeRef,
+};
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SectionInfo {
+    pub name: String,
+    pub offset: u64,
+    pub bytes: u64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ImportInfo {
+    pub module: String,
+    pub name: String,
+    /// `func`, `table`, `memory`, `global` or `tag`.
+    pub kind: &'static str,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ExportInfo {
+    pub name: String,
+    pub kind: &'static str,
+    pub index: u32,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MemoryInfo {
+    pub imported: bool,
+    pub initial_pages: u64,
+    pub maximum_pages: Option<u64>,
+    pub memory64: bool,
+    pub shared: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DataSegmentInfo {
+    /// `active` or `passive`.
+    pub mode: &'static str,
+    pub memory: u32,
+    /// The destination when it is a constant; `None` for passive segments and for
+    /// offsets computed from globals.
+    pub offset: Option<u64>,
+    pub size: u64,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ModuleInfo {
+    pub sections: Vec<SectionInfo>,
+    pub imports: Vec<ImportInfo>,
+    pub exports: Vec<ExportInfo>,
+    pub memories: Vec<MemoryInfo>,
+    pub data_segments: Vec<DataSegmentInfo>,
+    /// Imported plus defined functions.
+    pub function_count: u32,
+}
+
+pub fn inspect(bytes: &[u8]) -> Result<ModuleInfo> {
+    module::validate(bytes)?;
+    let mut info = ModuleInfo {
+        sections: module::sections(bytes)?
+            .iter()
+            .map(|s| SectionInfo { name: s.display_name(), offset: s.offset, bytes: s.raw.len() as u64 })
+            .collect(),
+        ..ModuleInfo::default()
+    };
+    let malformed = |e: wasmparser::BinaryReaderError| Error::malformed(&e);
+    for payload in Parser::new(0).parse_all(bytes) {
+        match payload.map_err(malformed)? {
+            Payload::ImportSection(reader) => {
+                for import in reader.into_imports() {
+                    let import = import.map_err(malformed)?;
+                    if let TypeRef::Memory(ty) = import.ty {
+                        info.memories.push(memory_info(ty, true));
+                    }
+                    if matches!(import.ty, TypeRef::Func(_) | TypeRef::FuncExact(_)) {
+                        info.function_count += 1;
+                    }
+                    info.imports.push(ImportInfo {
+                        module: import.module.to_string(),
+                        name: import.name.to_string(),
+                        kind: type_ref_kind(&import.ty),
+                    });
+                }
+            }
+            Payload::FunctionSection(reader) => info.function_count += reader.count(),
+            Payload::MemorySection(reader) => {
+                for ty in reader {
+                    info.memories.push(memory_info(ty.map_err(malformed)?, false));
+                }
+            }
+            Payload::ExportSection(reader) => {
+                for export in reader {
+                    let export = export.map_err(malformed)?;
+                    info.exports.push(ExportInfo {
+                        name: export.name.to_string(),
+                        kind: external_kind(export.kind),
+                        index: export.index,
+                    });
+                }
+            }
+            Payload::DataSection(reader) => {
+                for data in reader {
+                    let data = data.map_err(malformed)?;
+                    info.data_segments.push(match data.kind {
+                        DataKind::Passive => DataSegmentInfo {
+                            mode: "passive",
+                            memory: 0,
+                            offset: None,
+                            size: data.data.len() as u64,
+                        },
+                        DataKind::Active { memory_index, offset_expr } => DataSegmentInfo {
+                            mode: "active",
+                            memory: memory_index,
+                            offset: const_offset(&offset_expr),
+                            size: data.data.len() as u64,
+                        },
+                    });
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(info)
+}
+
+fn memory_info(ty: wasmparser::MemoryType, imported: bool) -> MemoryInfo {
+    MemoryInfo {
+        imported,
+        initial_pages: ty.initial,
+        maximum_pages: ty.maximum,
+        memory64: ty.memory64,
+        shared: ty.shared,
+    }
+}
+
+/// The value of an offset expression that is a single constant.
+pub fn const_offset(expr: &ConstExpr<'_>) -> Option<u64> {
+    let mut ops = expr.get_operators_reader();
+    let value = match ops.read().ok()? {
+        Operator::I32Const { value } => value as u32 as u64,
+        Operator::I64Const { value } => value as u64,
+        _ => return None,
+    };
+    matches!(ops.read().ok()?, Operator::End).then_some(value)
+}
+
+fn type_ref_kind(ty: &TypeRef) -> &'static str {
+    match ty {
+        TypeRef::Func(_) | TypeRef::FuncExact(_) => "func",
+        TypeRef::Table(_) => "table",
+        TypeRef::Memory(_) => "memory",
+        TypeRef::Global(_) => "global",
+        TypeRef::Tag(_) => "tag",
+    }
+}
+
+fn external_kind(kind: ExternalKind) -> &'static str {
+    match kind {
+        ExternalKind::Func | ExternalKind::FuncExact => "func",
+        ExternalKind::Table => "table",
+        ExternalKind::Memory => "memory",
+        ExternalKind::Global => "global",
+        ExternalKind::Tag => "tag",
+    }
+}

@@ -1,0 +1,112 @@
+//! A module seen as a list of raw sections: how passes read their input and write
+//! their output. Sections a pass does not touch are copied byte for byte, header
+//! included, so an untouched module comes back identical.
+
+use crate::error::{Error, ErrorCode, Result};
+use crate::report::SectionSize;
+use wasmparser::{Parser, Payload, Validator, WasmFeatures};
+
+pub const CUSTOM_SECTION: u8 = 0;
+pub const DATA_SECTION: u8 = 11;
+
+/// The 8 bytes every core module starts with: magic, then version 1.
+const MODULE_HEADER: [u8; 8] = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
+
+/// One section of the input, borrowed.
+#[derive(Clone, Debug)]
+pub struct Section<'a> {
+    pub id: u8,
+    /// The custom section's name; `None` for known sections.
+    pub custom_name: Option<&'a str>,
+    /// The whole section as it stands in the input: id, size, content.
+    pub raw: &'a [u8],
+    /// Where `raw` starts in the input.
+    pub offset: u64,
+}
+
+impl Section<'_> {
+    /// `type`, `code`, …, or `custom:<name>`.
+    pub fn display_name(&self) -> String {
+        match self.custom_name {
+            Some(name) => format!("custom:{name}"),
+            None => known_section_name(self.id).to_string(),
+        }
+    }
+}
+
+fn known_section_name(id: u8) -> &'static str {
+    match id {
+        1 => "type",
+        2 => "import",
+        3 => "function",
+        4 => "table",
+        5 => "memory",
+        6 => "global",
+        7 => "export",
+        8 => "start",
+        9 => "element",
+        10 => "code",
+        11 => "data",
+        12 => "datacount",
+        13 => "tag",
+        _ => "unknown",
+    }
+}
+
+/// Full validation with every feature wasmparser knows: a module the browser would
+/// take must never be refused, and anything else is reported with its offset.
+pub fn validate(bytes: &[u8]) -> Result<()> {
+    reject_non_module(bytes)?;
+    Validator::new_with_features(WasmFeatures::all())
+        .validate_all(bytes)
+        .map(|_| ())
+        .map_err(|e| Error::malformed(&e))
+}
+
+/// Components share the magic number but are not core modules; say so plainly
+/// instead of letting them through to passes that expect a module.
+fn reject_non_module(bytes: &[u8]) -> Result<()> {
+    if bytes.len() >= 8 && bytes[..4] == MODULE_HEADER[..4] && bytes[6..8] == [0x01, 0x00] {
+        return Err(Error::at(
+            ErrorCode::Unsupported,
+            "this is a WebAssembly component, not a core module; wasm-squeeze handles core modules only",
+            4,
+        ));
+    }
+    Ok(())
+}
+
+/// Splits an already validated module into its sections.
+pub fn sections(bytes: &[u8]) -> Result<Vec<Section<'_>>> {
+    let mut out = Vec::new();
+    let mut section_start = MODULE_HEADER.len() as u64;
+    for payload in Parser::new(0).parse_all(bytes) {
+        let payload = payload.map_err(|e| Error::malformed(&e))?;
+        let custom_name = match &payload {
+            Payload::CustomSection(reader) => Some(reader.name()),
+            _ => None,
+        };
+        if let Some((id, range)) = payload.as_section() {
+            let raw = &bytes[section_start as usize..range.end as usize];
+            out.push(Section { id, custom_name, raw, offset: section_start });
+            section_start = range.end;
+        }
+    }
+    Ok(out)
+}
+
+/// Writes a module from whole raw sections (each already carrying its id and size).
+pub fn assemble<'a>(raw_sections: impl IntoIterator<Item = &'a [u8]>) -> Vec<u8> {
+    let mut out = MODULE_HEADER.to_vec();
+    for raw in raw_sections {
+        out.extend_from_slice(raw);
+    }
+    out
+}
+
+pub fn section_sizes(sections: &[Section<'_>]) -> Vec<SectionSize> {
+    sections
+        .iter()
+        .map(|s| SectionSize { name: s.display_name(), bytes: s.raw.len() as u64 })
+        .collect()
+}

@@ -1,0 +1,62 @@
+//! What a caller can ask of `transform`. Defaults are the safe, useful choice: a user
+//! who passes nothing gets a stripped, validated module that behaves the same.
+
+/// How active data segments are initialised (see `passes::passive_data`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum PassiveData {
+    /// Leave data segments as they are.
+    #[default]
+    Off,
+    /// Make segments passive; an injected start function initialises them.
+    Start,
+    /// Make segments passive; the loader calls an exported initialiser.
+    Deferred,
+}
+
+impl PassiveData {
+    pub fn parse(value: &str) -> Option<Self> {
+        match value {
+            "off" => Some(PassiveData::Off),
+            "start" => Some(PassiveData::Start),
+            "deferred" => Some(PassiveData::Deferred),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PassiveData::Off => "off",
+            PassiveData::Start => "start",
+            PassiveData::Deferred => "deferred",
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Options {
+    /// Keep the `name` custom section (function names in stack traces).
+    pub keep_names: bool,
+    /// Custom sections to keep although the strip policy would drop them.
+    pub keep_sections: Vec<String>,
+    /// Remove functions, globals, tables, … that nothing reachable uses.
+    pub dce: bool,
+    /// Merge and trim active data segments when it makes the module smaller.
+    pub pack_data: bool,
+    /// Turn active data segments passive.
+    pub passive_data: PassiveData,
+    /// The module's imported memory is known to start zeroed (lets pack-data run).
+    pub zero_filled_memory: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            keep_names: false,
+            keep_sections: Vec::new(),
+            dce: true,
+            pack_data: true,
+            passive_data: PassiveData::Off,
+            zero_filled_memory: false,
+        }
+    }
+}

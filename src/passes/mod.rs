@@ -1,0 +1,13 @@
+//! The optimizer's passes, one effect per file. Each takes a valid module and the
+//! options and returns either new bytes or nothing (unchanged), plus one report step.
+//! A pass that cannot apply safely returns a skipped step, never an error.
+
+use crate::report::Step;
+
+pub mod strip;
+
+pub struct PassResult {
+    /// The rewritten module, or `None` when the pass changed nothing.
+    pub bytes: Option<Vec<u8>>,
+    pub step: Step,
+}

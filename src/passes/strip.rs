@@ -1,0 +1,67 @@
+//! strip: drop custom sections that nothing reads at run time.
+//!
+//! Assumes: a valid module. Only custom sections are touched; engines ignore them,
+//! but loaders may read some through `WebAssembly.Module.customSections`, so the
+//! policy is an allow-list of what may go, not of what may stay:
+//! - dropped: `.debug_*` (DWARF), `external_debug_info`, `sourceMappingURL`,
+//!   `producers`, `target_features`, and `name` (unless `keep_names`);
+//! - kept: everything else, `dylink.0` above all (dynamically linked Emscripten
+//!   modules such as web-tree-sitter fail to load without it), and any section named
+//!   in `keep_sections`.
+//!
+//! Bails out: never; a module with nothing to drop comes back unchanged.
+//! Cost: one scan of the section headers; kept sections are copied byte for byte.
+
+use super::PassResult;
+use crate::error::Result;
+use crate::module::{self, Section};
+use crate::options::Options;
+use crate::report::{Step, StepStatus};
+
+pub const PASS: &str = "strip";
+
+/// Custom sections that carry debug info or tool metadata only.
+const DROPPABLE: &[&str] = &[
+    "name",
+    "producers",
+    "target_features",
+    "sourceMappingURL",
+    "external_debug_info",
+];
+
+/// Whether the strip policy drops a custom section of this name.
+pub fn drops(name: &str, options: &Options) -> bool {
+    if options.keep_sections.iter().any(|kept| kept == name) {
+        return false;
+    }
+    if name == "name" && options.keep_names {
+        return false;
+    }
+    name.starts_with(".debug_") || DROPPABLE.contains(&name)
+}
+
+pub fn run(bytes: &[u8], options: &Options) -> Result<PassResult> {
+    let sections = module::sections(bytes)?;
+    let (dropped, kept): (Vec<&Section>, Vec<&Section>) = sections
+        .iter()
+        .partition(|s| s.custom_name.is_some_and(|name| drops(name, options)));
+    if dropped.is_empty() {
+        let step = Step {
+            pass: PASS,
+            status: StepStatus::Unchanged,
+            detail: "no droppable custom sections".into(),
+            bytes_saved: 0,
+        };
+        return Ok(PassResult { bytes: None, step });
+    }
+    let saved: u64 = dropped.iter().map(|s| s.raw.len() as u64).sum();
+    let names: Vec<String> = dropped.iter().map(|s| s.display_name()).collect();
+    let step = Step {
+        pass: PASS,
+        status: StepStatus::Applied,
+        detail: format!("dropped {}", names.join(", ")),
+        bytes_saved: saved as i64,
+    };
+    let output = module::assemble(kept.iter().map(|s| s.raw));
+    Ok(PassResult { bytes: Some(output), step })
+}
