@@ -12,7 +12,8 @@ pub mod passes;
 pub mod report;
 pub mod transform;
 
-#[cfg(feature = "napi")]
+// Unit tests of the core do not need the binding (napi registers it at load time).
+#[cfg(all(feature = "napi", not(test)))]
 mod binding;
 
 pub use compress::{compress, CompressOptions, Compressed};

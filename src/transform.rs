@@ -8,6 +8,7 @@ use crate::passes::{self, PassResult};
 use crate::report::Report;
 use std::borrow::Cow;
 
+#[derive(Debug)]
 pub struct Transformed {
     pub wasm: Vec<u8>,
     pub report: Report,

@@ -1,0 +1,154 @@
+#!/usr/bin/env node
+// wasm-squeeze <input.wasm> -o <output.wasm> [...]: the CLI on the same core as the
+// plugin. Exit codes: 0 success, 1 bad input (the message names the byte offset),
+// 2 usage errors, 3 internal errors.
+import { readFile, writeFile } from 'node:fs/promises'
+import { fileURLToPath } from 'node:url'
+import { parseArgs } from 'node:util'
+import { compress, transform } from './native.js'
+import { formatTable } from './report.js'
+
+export const USAGE = `Usage: wasm-squeeze <input.wasm> -o <output.wasm> [options]
+
+Validates, strips and optimizes a WebAssembly module; never writes one bigger
+than the input.
+
+Options:
+  -o, --output <file>        where to write the optimized module (required)
+      --keep-names           keep the "name" section (function names in traces)
+      --keep-section <name>  keep this custom section too (repeatable)
+      --no-dce               do not remove unused functions, globals, types
+                             (accepted; dead-code removal is not built yet)
+      --no-pack-data         do not merge or trim data segments
+                             (accepted; data packing is not built yet)
+      --passive-data <mode>  off | start | deferred  (default: off)
+                             (accepted; only "off" is built yet)
+      --compress <formats>   also write <output>.br/.zst/.gz, e.g. br,zst,gz
+      --json                 print the report as JSON on stdout
+  -h, --help                 show this help
+  -v, --version              print the version
+
+Exit status: 0 on success, 1 when the input is not a valid module, 2 on usage
+errors, 3 on an internal error (a bug in wasm-squeeze: please report it).`
+
+const FORMATS = { br: 'brotli', zst: 'zstd', gz: 'gzip' }
+const PASSIVE_DATA_MODES = ['off', 'start', 'deferred']
+
+/** Exit status by error code: bad input 1, bad options 2, our own bug 3. */
+const EXIT_CODES = { ERR_WASM_MALFORMED: 1, ERR_WASM_UNSUPPORTED: 1, ERR_INVALID_OPTION: 2, ERR_INTERNAL: 3 }
+
+class UsageError extends Error {}
+
+/** Turns argv into a request, or throws UsageError. */
+export function parseCommandLine(argv) {
+  let parsed
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        output: { type: 'string', short: 'o' },
+        'keep-names': { type: 'boolean' },
+        'keep-section': { type: 'string', multiple: true },
+        'no-dce': { type: 'boolean' },
+        'no-pack-data': { type: 'boolean' },
+        'passive-data': { type: 'string' },
+        compress: { type: 'string' },
+        json: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+        version: { type: 'boolean', short: 'v' },
+      },
+    })
+  } catch (err) {
+    throw new UsageError(err.message)
+  }
+  const { values, positionals } = parsed
+  if (values.help || values.version) return { help: values.help, version: values.version }
+  if (positionals.length !== 1) throw new UsageError('expected exactly one input file')
+  if (!values.output) throw new UsageError('missing -o <output.wasm>')
+  const passiveData = values['passive-data'] ?? 'off'
+  if (!PASSIVE_DATA_MODES.includes(passiveData)) {
+    throw new UsageError(`--passive-data must be one of ${PASSIVE_DATA_MODES.join(', ')}, got "${passiveData}"`)
+  }
+  const formats = values.compress ? values.compress.split(',').map((f) => f.trim()) : []
+  const unknown = formats.find((f) => !(f in FORMATS))
+  if (unknown) throw new UsageError(`--compress takes a list of br, zst, gz; got "${unknown}"`)
+  return {
+    input: positionals[0],
+    output: values.output,
+    json: Boolean(values.json),
+    formats,
+    options: {
+      keepNames: Boolean(values['keep-names']),
+      keepSections: values['keep-section'] ?? [],
+      dce: !values['no-dce'],
+      packData: !values['no-pack-data'],
+      passiveData,
+    },
+  }
+}
+
+async function version() {
+  const pkg = JSON.parse(await readFile(new URL('../package.json', import.meta.url), 'utf8'))
+  return pkg.version
+}
+
+/**
+ * Runs the CLI. Returns the exit code; writes to the given streams.
+ * @param {string[]} argv arguments after the program name
+ */
+export async function main(argv, { stdout = process.stdout, stderr = process.stderr } = {}) {
+  let request
+  try {
+    request = parseCommandLine(argv)
+  } catch (err) {
+    if (!(err instanceof UsageError)) throw err
+    stderr.write(`wasm-squeeze: ${err.message}\n\n${USAGE}\n`)
+    return 2
+  }
+  if (request.help) {
+    stdout.write(`${USAGE}\n`)
+    return 0
+  }
+  if (request.version) {
+    stdout.write(`${await version()}\n`)
+    return 0
+  }
+  let raw
+  try {
+    raw = await readFile(request.input)
+  } catch (err) {
+    stderr.write(`wasm-squeeze: cannot read ${request.input}: ${err.message}\n`)
+    return 1
+  }
+  let result
+  try {
+    result = await transform(raw, { ...request.options, file: request.input })
+  } catch (err) {
+    stderr.write(`wasm-squeeze: ${err.message}\n`)
+    return EXIT_CODES[err.code] ?? 1
+  }
+  await writeFile(request.output, result.wasm)
+  const compressed = {}
+  if (request.formats.length > 0) {
+    const wanted = Object.fromEntries(Object.entries(FORMATS).map(([ext, key]) => [key, request.formats.includes(ext)]))
+    const outputs = await compress(result.wasm, wanted)
+    for (const ext of request.formats) {
+      await writeFile(`${request.output}.${ext}`, outputs[ext])
+      compressed[ext] = outputs[ext].length
+    }
+  }
+  if (request.json) {
+    stdout.write(`${JSON.stringify({ ...result.report, compressed }, null, 2)}\n`)
+  } else {
+    const row = { file: request.input, raw: raw.length, optimized: result.wasm.length, ...compressed }
+    stdout.write(`${formatTable([row])}\n`)
+    for (const step of result.report.steps) stdout.write(`  ${step.pass}: ${step.status}, ${step.detail}\n`)
+    if (result.report.keptOriginal) stdout.write('  kept the original bytes: the passes did not make it smaller\n')
+  }
+  return 0
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === (await import('node:fs')).realpathSync(process.argv[1])) {
+  process.exitCode = await main(process.argv.slice(2))
+}

@@ -1,0 +1,106 @@
+//! Every format round-trips exactly; zstd never asks browsers for more than 8 MiB.
+use std::io::Read;
+use wasm_squeeze::compress::{compress, zstd_frame_window, CompressOptions};
+use wasm_squeeze::ErrorCode;
+
+/// Compressible but not trivial: a repeated pseudo-random block with some noise.
+fn sample(len: usize) -> Vec<u8> {
+    let mut state = 0x9e37_79b9_u32;
+    let block: Vec<u8> = (0..4096)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 17;
+            state ^= state << 5;
+            (state % 64) as u8
+        })
+        .collect();
+    (0..len).map(|i| block[i % block.len()] ^ ((i / 65536) as u8)).collect()
+}
+
+fn unbrotli(bytes: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    brotli::Decompressor::new(bytes, 4096).read_to_end(&mut out).unwrap();
+    out
+}
+
+fn ungzip(bytes: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    flate2::read::GzDecoder::new(bytes).read_to_end(&mut out).unwrap();
+    out
+}
+
+/// Decodes the way a browser does: refusing windows over 8 MiB.
+fn unzstd_like_a_browser(bytes: &[u8]) -> Vec<u8> {
+    let mut decoder = zstd::stream::read::Decoder::new(bytes).unwrap();
+    decoder.window_log_max(23).unwrap();
+    let mut out = Vec::new();
+    decoder.read_to_end(&mut out).unwrap();
+    out
+}
+
+#[test]
+fn all_formats_round_trip() {
+    let input = sample(300_000);
+    let options = CompressOptions { brotli: Some(11), zstd: Some(19), gzip: Some(9) };
+    let out = compress(&input, &options).unwrap();
+    let (br, zst, gz) = (out.br.unwrap(), out.zst.unwrap(), out.gz.unwrap());
+    assert_eq!(unbrotli(&br), input);
+    assert_eq!(unzstd_like_a_browser(&zst), input);
+    assert_eq!(ungzip(&gz), input);
+    assert!(br.len() < input.len() / 2 && zst.len() < input.len() / 2 && gz.len() < input.len() / 2);
+}
+
+#[test]
+fn defaults_are_brotli_and_zstd() {
+    let out = compress(b"hello hello hello", &CompressOptions::default()).unwrap();
+    assert!(out.br.is_some() && out.zst.is_some() && out.gz.is_none());
+}
+
+#[test]
+fn zstd_window_stays_within_what_browsers_accept_at_every_level() {
+    // Larger than 8 MiB, so the level's own window (up to 128 MiB at 22) would show.
+    let input = sample(9 << 20);
+    for level in [19, 22] {
+        let options = CompressOptions { brotli: None, zstd: Some(level), gzip: None };
+        let zst = compress(&input, &options).unwrap().zst.unwrap();
+        let window = zstd_frame_window(&zst).unwrap();
+        assert!(window <= 8 << 20, "level {level}: window {window}");
+        assert_eq!(unzstd_like_a_browser(&zst), input, "level {level}");
+    }
+}
+
+#[test]
+fn small_inputs_get_small_windows() {
+    let zst = compress(&sample(5000), &CompressOptions::default()).unwrap().zst.unwrap();
+    assert!(zstd_frame_window(&zst).unwrap() <= 8192);
+}
+
+#[test]
+fn output_is_deterministic() {
+    let input = sample(100_000);
+    let options = CompressOptions { brotli: Some(11), zstd: Some(19), gzip: Some(9) };
+    assert_eq!(compress(&input, &options).unwrap(), compress(&input, &options).unwrap());
+}
+
+#[test]
+fn empty_input_round_trips() {
+    let options = CompressOptions { brotli: Some(11), zstd: Some(19), gzip: Some(9) };
+    let out = compress(b"", &options).unwrap();
+    assert_eq!(unbrotli(&out.br.unwrap()), b"");
+    assert_eq!(unzstd_like_a_browser(&out.zst.unwrap()), b"");
+    assert_eq!(ungzip(&out.gz.unwrap()), b"");
+}
+
+#[test]
+fn out_of_range_levels_name_the_option() {
+    for (options, name) in [
+        (CompressOptions { brotli: Some(12), zstd: None, gzip: None }, "brotli"),
+        (CompressOptions { brotli: None, zstd: Some(23), gzip: None }, "zstd"),
+        (CompressOptions { brotli: None, zstd: Some(0), gzip: None }, "zstd"),
+        (CompressOptions { brotli: None, zstd: None, gzip: Some(10) }, "gzip"),
+    ] {
+        let err = compress(b"x", &options).unwrap_err();
+        assert_eq!(err.code, ErrorCode::InvalidOption);
+        assert!(err.message.contains(name), "{err}");
+    }
+}
