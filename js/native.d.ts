@@ -1,0 +1,51 @@
+// Types of `wasm-squeeze/native`, the Node API on the native core.
+import type {
+  BindingCompressed,
+  BindingModuleInfo,
+  BindingReport,
+  BindingTransformOptions,
+} from '../native/binding.cjs'
+
+export type TransformOptions = BindingTransformOptions & {
+  /** Named in error messages, e.g. `src/app.wasm: … (at offset 0x1c)`. */
+  file?: string
+}
+
+export type Report = BindingReport
+export type ModuleInfo = BindingModuleInfo
+export type Compressed = BindingCompressed
+
+export interface TransformResult {
+  /** The optimized module; the input bytes when nothing made it smaller. */
+  wasm: Buffer
+  report: Report
+}
+
+export interface CompressOptions {
+  /** `true` = quality 11, a number 0–11, `false` = skip. @default true */
+  brotli?: boolean | number
+  /** `true` = level 19, a number 1–22 (window always ≤ 8 MiB), `false` = skip. @default true */
+  zstd?: boolean | number
+  /** `true` = level 9, a number 0–9, `false` = skip. @default false */
+  gzip?: boolean | number
+}
+
+/** Errors carry a stable `code` and, for bad input, the byte `offset`. */
+export interface WasmSqueezeError extends Error {
+  code: 'ERR_WASM_MALFORMED' | 'ERR_WASM_UNSUPPORTED' | 'ERR_INVALID_OPTION' | 'ERR_INTERNAL'
+  offset?: number
+  file?: string
+}
+
+type Bytes = Uint8Array | ArrayBuffer
+
+/** Validates, optimizes and re-validates a module off the main thread. */
+export function transform(input: Bytes, options?: TransformOptions): Promise<TransformResult>
+export function transformSync(input: Bytes, options?: TransformOptions): TransformResult
+/** Compresses into each requested format in parallel, off the main thread. */
+export function compress(input: Bytes, options?: CompressOptions): Promise<Compressed>
+export function compressSync(input: Bytes, options?: CompressOptions): Compressed
+/** Lists a module's sections, imports, exports, memories and data segments. */
+export function inspect(input: Bytes, options?: { file?: string }): Promise<ModuleInfo>
+export function inspectSync(input: Bytes, options?: { file?: string }): ModuleInfo
+export const DEFAULT_LEVELS: Readonly<{ brotli: 11; zstd: 19; gzip: 9 }>
