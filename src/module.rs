@@ -63,9 +63,23 @@ pub fn validate(bytes: &[u8]) -> Result<()> {
         .map_err(|e| Error::malformed(&e))
 }
 
-/// Components share the magic number but are not core modules; say so plainly
-/// instead of letting them through to passes that expect a module.
+/// Catches the two commonest wrong inputs with a plain message: something that is
+/// not wasm at all (often an HTML page served in place of the file), and a
+/// component, which shares the magic number but is not a core module.
 fn reject_non_module(bytes: &[u8]) -> Result<()> {
+    if !bytes.starts_with(&MODULE_HEADER[..4]) {
+        let looks_like_html = bytes.trim_ascii_start().starts_with(b"<");
+        let hint = if looks_like_html {
+            "; it looks like HTML (a server answering with a page instead of the file?)"
+        } else {
+            ""
+        };
+        return Err(Error::at(
+            ErrorCode::Malformed,
+            format!("not a WebAssembly module: it does not start with the \\0asm magic number{hint}"),
+            0,
+        ));
+    }
     if bytes.len() >= 8 && bytes[..4] == MODULE_HEADER[..4] && bytes[6..8] == [0x01, 0x00] {
         return Err(Error::at(
             ErrorCode::Unsupported,

@@ -83,3 +83,11 @@ fn valid_empty_module_is_fine() {
     assert_eq!(out.wasm, b"\0asm\x01\0\0\0");
     assert_valid(&out.wasm);
 }
+
+#[test]
+fn html_served_in_place_of_wasm_gets_a_hint() {
+    let err = transform_err(b"\n<!doctype html><title>404</title>");
+    assert_eq!((err.code, err.offset), (ErrorCode::Malformed, Some(0)));
+    assert!(err.message.contains("looks like HTML"), "{err}");
+    assert!(!err.message.contains('\n'), "one line: {err}");
+}
