@@ -6,7 +6,7 @@ import { execFileSync } from 'node:child_process'
 import { brotliDecompressSync, gunzipSync } from 'node:zlib'
 import * as native from 'wasm-squeeze/native'
 import { customSectionNames, wat } from './helpers/wat.js'
-import { unzstd } from './helpers/zstd.js'
+import { BROWSER_MAX_WINDOW, unzstd, zstdWindowSize } from './helpers/zstd.js'
 
 const ADD = `(module
   (memory (export "memory") 1)
@@ -87,6 +87,16 @@ test('compress: defaults to br + zst, each decodes to exactly the input', async 
   assert.deepEqual(brotliDecompressSync(all.br), big)
   const gzOnly = await native.compress(big, { brotli: false, zstd: false, gzip: 9 })
   assert.deepEqual(Object.keys(gzOnly).filter((k) => gzOnly[k]), ['gz'])
+})
+
+test('zstd frames never ask for more than the 8 MiB window browsers accept', async () => {
+  const big = Buffer.alloc(9 << 20)
+  for (let i = 0; i < big.length; i++) big[i] = ((i * 2654435761) >>> 26) ^ (i >> 16)
+  for (const zstd of [19, 22]) {
+    const { zst } = await native.compress(big, { brotli: false, zstd })
+    assert.ok(zstdWindowSize(zst) <= BROWSER_MAX_WINDOW, `level ${zstd}: window ${zstdWindowSize(zst)}`)
+    assert.deepEqual(unzstd(zst), big)
+  }
 })
 
 test('inspect describes imports, exports, memories and data', async () => {
