@@ -3,6 +3,7 @@
 //! Everything here is plain Rust with no Node types; the napi binding lives in
 //! `binding` behind the default-on `napi` feature.
 
+pub mod analysis;
 pub mod compress;
 pub mod error;
 pub mod inspect;

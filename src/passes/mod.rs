@@ -4,6 +4,7 @@
 
 use crate::report::Step;
 
+pub mod remove_unused;
 pub mod strip;
 
 pub struct PassResult {

@@ -31,3 +31,30 @@ pub fn known_sections(bytes: &[u8]) -> Vec<Vec<u8>> {
         .map(|s| s.raw.to_vec())
         .collect()
 }
+
+/// Runs an export of a module in wasmi and returns its i32 results, or the trap /
+/// instantiation error as text. Host imports available: `env.log (i32)`,
+/// `env.unused ()`, and the i32 global `env.base` = 16.
+pub fn call_i32(bytes: &[u8], export: &str, args: &[i32]) -> Result<Vec<i32>, String> {
+    use wasmi::{Engine, Global, Linker, Module, Mutability, Store, Val};
+    let engine = Engine::default();
+    let module = Module::new(&engine, bytes).map_err(|e| format!("compile: {e}"))?;
+    let mut store = Store::new(&engine, ());
+    let mut linker = Linker::<()>::new(&engine);
+    linker.func_wrap("env", "log", |_: i32| {}).unwrap();
+    linker.func_wrap("env", "unused", || {}).unwrap();
+    let base = Global::new(&mut store, Val::I32(16), Mutability::Const);
+    linker.define("env", "base", base).unwrap();
+    let instance = linker.instantiate_and_start(&mut store, &module).map_err(|e| format!("instantiate: {e}"))?;
+    let func = instance.get_func(&store, export).ok_or_else(|| format!("no export {export}"))?;
+    let params: Vec<Val> = args.iter().map(|&a| Val::I32(a)).collect();
+    let mut results = vec![Val::I32(0); func.ty(&store).results().len()];
+    func.call(&mut store, &params, &mut results).map_err(|e| format!("trap: {e}"))?;
+    Ok(results.iter().map(|v| v.i32().expect("i32 result")).collect())
+}
+
+/// How many functions, globals, imports, element segments and types a module has.
+pub fn counts(bytes: &[u8]) -> (u32, usize, usize, usize, u32) {
+    let items = wasm_squeeze::analysis::items::ModuleItems::read(bytes).unwrap();
+    (items.funcs.len() as u32, items.globals.len(), items.imports.len(), items.elements.len(), items.type_count())
+}

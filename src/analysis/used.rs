@@ -1,0 +1,230 @@
+//! What a module uses, starting from what the outside world can reach.
+//!
+//! Roots: exports, the start function, active and declarative element segments
+//! (an active segment can trap at instantiation, so it is never removed, and
+//! everything it names is used), the offset expressions of active data segments.
+//! From there a worklist follows every index an item mentions. Indices are found
+//! by re-encoding each item through a recording `Reencode`, so every place
+//! wasm-encoder knows an index can hide (instructions, block types, heap types,
+//! locals, const expressions) is covered without a hand-written operator list.
+
+use super::items::ModuleItems;
+use std::convert::Infallible;
+use wasm_encoder::reencode::{utils, Error as ReencodeError, Reencode};
+use wasmparser::{ElementKind, ExternalKind};
+
+/// One entry of an index space.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Item {
+    Func(u32),
+    Table(u32),
+    Global(u32),
+    Tag(u32),
+    Elem(u32),
+    Type(u32),
+}
+
+/// The highest index of each space a function body mentions, or `None` if it
+/// mentions none: a body whose indices all keep their number can be copied raw.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct HighestRefs {
+    pub func: Option<u32>,
+    pub table: Option<u32>,
+    pub global: Option<u32>,
+    pub tag: Option<u32>,
+    pub elem: Option<u32>,
+    pub ty: Option<u32>,
+}
+
+impl HighestRefs {
+    fn note(&mut self, item: Item) {
+        let (slot, index) = match item {
+            Item::Func(i) => (&mut self.func, i),
+            Item::Table(i) => (&mut self.table, i),
+            Item::Global(i) => (&mut self.global, i),
+            Item::Tag(i) => (&mut self.tag, i),
+            Item::Elem(i) => (&mut self.elem, i),
+            Item::Type(i) => (&mut self.ty, i),
+        };
+        *slot = Some(slot.map_or(index, |s| s.max(index)));
+    }
+}
+
+#[derive(Debug, Default)]
+pub struct Used {
+    pub funcs: Vec<bool>,
+    pub tables: Vec<bool>,
+    pub globals: Vec<bool>,
+    pub tags: Vec<bool>,
+    pub elems: Vec<bool>,
+    pub types: Vec<bool>,
+    /// Functions named by `ref.func` inside function bodies: each must stay
+    /// declared (by an element segment, export or global) in the output.
+    pub ref_funcs_in_code: Vec<u32>,
+    /// For each defined function, the highest indices its body mentions.
+    pub body_refs: Vec<HighestRefs>,
+}
+
+impl Used {
+    fn slot(&mut self, item: Item) -> &mut bool {
+        match item {
+            Item::Func(i) => &mut self.funcs[i as usize],
+            Item::Table(i) => &mut self.tables[i as usize],
+            Item::Global(i) => &mut self.globals[i as usize],
+            Item::Tag(i) => &mut self.tags[i as usize],
+            Item::Elem(i) => &mut self.elems[i as usize],
+            Item::Type(i) => &mut self.types[i as usize],
+        }
+    }
+}
+
+/// A `Reencode` that changes nothing and writes down every index it is shown.
+#[derive(Default)]
+struct Recorder {
+    found: Vec<Item>,
+    ref_funcs: Vec<u32>,
+}
+
+impl Reencode for Recorder {
+    type Error = Infallible;
+
+    fn function_index(&mut self, i: u32) -> Result<u32, ReencodeError<Infallible>> {
+        self.found.push(Item::Func(i));
+        Ok(i)
+    }
+    fn table_index(&mut self, i: u32) -> Result<u32, ReencodeError<Infallible>> {
+        self.found.push(Item::Table(i));
+        Ok(i)
+    }
+    fn global_index(&mut self, i: u32) -> Result<u32, ReencodeError<Infallible>> {
+        self.found.push(Item::Global(i));
+        Ok(i)
+    }
+    fn tag_index(&mut self, i: u32) -> Result<u32, ReencodeError<Infallible>> {
+        self.found.push(Item::Tag(i));
+        Ok(i)
+    }
+    fn element_index(&mut self, i: u32) -> Result<u32, ReencodeError<Infallible>> {
+        self.found.push(Item::Elem(i));
+        Ok(i)
+    }
+    fn type_index(&mut self, i: u32) -> Result<u32, ReencodeError<Infallible>> {
+        self.found.push(Item::Type(i));
+        Ok(i)
+    }
+    fn instruction<'a>(
+        &mut self,
+        op: wasmparser::Operator<'a>,
+    ) -> Result<wasm_encoder::Instruction<'a>, ReencodeError<Infallible>> {
+        if let wasmparser::Operator::RefFunc { function_index } = op {
+            self.ref_funcs.push(function_index);
+        }
+        utils::instruction(self, op)
+    }
+}
+
+type ScanResult = Result<(), ReencodeError<Infallible>>;
+
+/// Everything reachable from the roots. With `prune_types` false every type counts
+/// as used (see `ModuleItems::types_are_prunable`).
+pub fn used_items(items: &ModuleItems<'_>, prune_types: bool) -> Result<Used, ReencodeError<Infallible>> {
+    let mut used = Used {
+        funcs: vec![false; items.funcs.len()],
+        tables: vec![false; items.tables.len()],
+        globals: vec![false; items.globals.len()],
+        tags: vec![false; items.tags.len()],
+        elems: vec![false; items.elements.len()],
+        types: vec![!prune_types; items.type_count() as usize],
+        ref_funcs_in_code: Vec::new(),
+        body_refs: vec![HighestRefs::default(); items.bodies.len()],
+    };
+    let mut recorder = Recorder::default();
+    scan_roots(items, &mut recorder)?;
+    let mut worklist = std::mem::take(&mut recorder.found);
+    while let Some(item) = worklist.pop() {
+        let slot = used.slot(item);
+        if *slot {
+            continue;
+        }
+        *slot = true;
+        scan_item(items, item, &mut recorder, &mut used)?;
+        worklist.append(&mut recorder.found);
+    }
+    used.ref_funcs_in_code.sort_unstable();
+    used.ref_funcs_in_code.dedup();
+    Ok(used)
+}
+
+fn scan_roots(items: &ModuleItems<'_>, recorder: &mut Recorder) -> ScanResult {
+    for export in &items.exports {
+        recorder.found.push(match export.kind {
+            ExternalKind::Func | ExternalKind::FuncExact => Item::Func(export.index),
+            ExternalKind::Table => Item::Table(export.index),
+            ExternalKind::Global => Item::Global(export.index),
+            ExternalKind::Tag => Item::Tag(export.index),
+            ExternalKind::Memory => continue,
+        });
+    }
+    if let Some(start) = items.start {
+        recorder.found.push(Item::Func(start));
+    }
+    for (index, element) in items.elements.iter().enumerate() {
+        if !matches!(element.kind, ElementKind::Passive) {
+            recorder.found.push(Item::Elem(index as u32));
+        }
+    }
+    for data in &items.data {
+        if let wasmparser::DataKind::Active { offset_expr, .. } = &data.kind {
+            recorder.const_expr(offset_expr.clone())?;
+        }
+    }
+    Ok(())
+}
+
+fn scan_item(items: &ModuleItems<'_>, item: Item, recorder: &mut Recorder, used: &mut Used) -> ScanResult {
+    match item {
+        Item::Func(i) => {
+            recorder.found.push(Item::Type(items.funcs[i as usize]));
+            if let Some(body_index) = i.checked_sub(items.imported_funcs) {
+                let body = &items.bodies[body_index as usize];
+                let before = recorder.found.len();
+                recorder.new_function_with_parsed_locals(body)?;
+                let mut reader = body.get_operators_reader()?;
+                while !reader.eof() {
+                    recorder.parse_instruction(&mut reader)?;
+                }
+                let refs = &mut used.body_refs[body_index as usize];
+                recorder.found[before..].iter().for_each(|&found| refs.note(found));
+                used.ref_funcs_in_code.append(&mut recorder.ref_funcs);
+            }
+        }
+        Item::Table(i) => {
+            let table = &items.tables[i as usize];
+            recorder.table_type(table.ty)?;
+            if let Some(init) = &table.init {
+                recorder.const_expr(init.clone())?;
+            }
+        }
+        Item::Global(i) => {
+            let global = &items.globals[i as usize];
+            recorder.global_type(global.ty)?;
+            if let Some(init) = &global.init {
+                recorder.const_expr(init.clone())?;
+            }
+        }
+        Item::Tag(i) => recorder.found.push(Item::Type(items.tags[i as usize].func_type_idx)),
+        Item::Elem(i) => {
+            let mut scratch = wasm_encoder::ElementSection::new();
+            recorder.parse_element(&mut scratch, items.elements[i as usize].clone())?;
+        }
+        Item::Type(i) => {
+            // Only reached when types are prunable: one type per recursion group.
+            let group = items.rec_groups[i as usize].clone();
+            for ty in group.into_types() {
+                recorder.sub_type(ty)?;
+            }
+        }
+    }
+    recorder.ref_funcs.clear(); // ref.func outside code declares, it needs no declaration
+    Ok(())
+}

@@ -1,0 +1,465 @@
+//! remove-unused: drop functions, globals, tables, tags, element segments, types
+//! and imports that nothing reachable uses (see `analysis::used` for the roots).
+//!
+//! Assumes: a valid module. Never removes exports, memories, data segments (an
+//! active one can trap; passive ones keep their indices), or active and
+//! declarative element segments. Types are removed only when every type is a plain
+//! function type in a recursion group of its own (GC modules keep all types).
+//!
+//! Bails out (skipped, with the reason) when a kept custom section points into the
+//! code by offset or index in a way we cannot rewrite: DWARF (`.debug_*`),
+//! `sourceMappingURL`, `external_debug_info`, branch hints, or the `linking` /
+//! `reloc.*` sections of object files. The `name` section is rewritten.
+//!
+//! Cost: one re-encoding scan of each reachable function body to find what it
+//! uses; in the output, sections and function bodies whose indices keep their
+//! numbers are copied raw, the rest are re-encoded through `wasm-encoder`.
+
+use super::PassResult;
+use crate::analysis::items::ModuleItems;
+use crate::analysis::used::{used_items, HighestRefs, Used};
+use crate::error::Result;
+use crate::module::{self, Section};
+use crate::options::Options;
+use crate::report::{Step, StepStatus};
+use wasm_encoder::reencode::{Error as ReencodeError, Reencode};
+use wasmparser::{ExternalKind, TypeRef};
+
+pub const PASS: &str = "remove-unused";
+const REMOVED: u32 = u32::MAX;
+
+pub fn run(bytes: &[u8], options: &Options) -> Result<PassResult> {
+    let skipped = |why: String| Ok(PassResult { bytes: None, step: Step::skipped(PASS, why) });
+    if !options.dce {
+        return skipped("turned off (dce: false)".into());
+    }
+    let sections = module::sections(bytes)?;
+    if let Some(name) = sections.iter().filter_map(|s| s.custom_name).find(|n| refers_to_code(n)) {
+        return skipped(format!("kept custom section `{name}` refers to code positions that removal would shift"));
+    }
+    let items = ModuleItems::read(bytes)?;
+    let used = match used_items(&items, items.types_are_prunable()) {
+        Ok(used) => used,
+        Err(e) => return skipped(format!("cannot analyse the module: {e}")),
+    };
+    let maps = IndexMaps::new(&items, &used);
+    if maps.is_identity() {
+        let step = Step { pass: PASS, status: StepStatus::Unchanged, detail: "nothing unused".into(), bytes_saved: 0 };
+        return Ok(PassResult { bytes: None, step });
+    }
+    let output = match rewrite(&sections, &items, &used, &maps) {
+        Ok(output) => output,
+        Err(e) => return skipped(format!("cannot re-encode the module: {e}")),
+    };
+    let step = Step {
+        pass: PASS,
+        status: StepStatus::Applied,
+        detail: maps.describe_removed(&items),
+        bytes_saved: bytes.len() as i64 - output.len() as i64,
+    };
+    Ok(PassResult { bytes: Some(output), step })
+}
+
+/// Custom sections that hold code offsets or indices we do not rewrite.
+fn refers_to_code(name: &str) -> bool {
+    name.starts_with(".debug_")
+        || name.starts_with("reloc.")
+        || name.starts_with("metadata.code.")
+        || matches!(name, "sourceMappingURL" | "external_debug_info" | "linking")
+}
+
+/// Old index → new index for every space; `REMOVED` for what goes.
+struct IndexMaps {
+    funcs: Vec<u32>,
+    tables: Vec<u32>,
+    globals: Vec<u32>,
+    tags: Vec<u32>,
+    elems: Vec<u32>,
+    types: Vec<u32>,
+}
+
+/// Numbers the kept entries in order.
+fn compact(kept: &[bool]) -> Vec<u32> {
+    let mut next = 0;
+    kept.iter()
+        .map(|&k| {
+            if k {
+                next += 1;
+                next - 1
+            } else {
+                REMOVED
+            }
+        })
+        .collect()
+}
+
+fn first_changed(map: &[u32]) -> u32 {
+    map.iter().enumerate().find(|(old, new)| **new != *old as u32).map_or(u32::MAX, |(old, _)| old as u32)
+}
+
+fn is_identity(map: &[u32]) -> bool {
+    first_changed(map) == u32::MAX
+}
+
+fn removed_count(map: &[u32]) -> usize {
+    map.iter().filter(|&&i| i == REMOVED).count()
+}
+
+impl IndexMaps {
+    fn new(items: &ModuleItems<'_>, used: &Used) -> Self {
+        IndexMaps {
+            funcs: compact(&used.funcs),
+            tables: compact(&used.tables),
+            globals: compact(&used.globals),
+            tags: compact(&used.tags),
+            elems: compact(&used.elems),
+            types: compact(&used.types).into_iter().take(items.type_count() as usize).collect(),
+        }
+    }
+
+    fn is_identity(&self) -> bool {
+        [&self.funcs, &self.tables, &self.globals, &self.tags, &self.elems, &self.types].iter().all(|m| is_identity(m))
+    }
+
+    /// Whether a body whose highest indices are `refs` reads the same after renumbering.
+    fn keeps_numbers_of(&self, refs: &HighestRefs) -> bool {
+        let fits = |highest: Option<u32>, map: &[u32]| highest.is_none_or(|h| h < first_changed(map));
+        fits(refs.func, &self.funcs)
+            && fits(refs.table, &self.tables)
+            && fits(refs.global, &self.globals)
+            && fits(refs.tag, &self.tags)
+            && fits(refs.elem, &self.elems)
+            && fits(refs.ty, &self.types)
+    }
+
+    fn describe_removed(&self, items: &ModuleItems<'_>) -> String {
+        let imported_funcs = self.funcs[..items.imported_funcs as usize].iter().filter(|&&i| i == REMOVED).count();
+        let parts = [
+            (removed_count(&self.funcs) - imported_funcs, "functions"),
+            (imported_funcs, "imported functions"),
+            (removed_count(&self.globals), "globals"),
+            (removed_count(&self.tables), "tables"),
+            (removed_count(&self.tags), "tags"),
+            (removed_count(&self.elems), "element segments"),
+            (removed_count(&self.types), "types"),
+        ];
+        let said: Vec<String> =
+            parts.iter().filter(|(n, _)| *n > 0).map(|(n, what)| format!("{n} {what}")).collect();
+        format!("removed {}", said.join(", "))
+    }
+}
+
+/// The renumbering, as wasm-encoder's re-encoding hooks.
+struct Renumber<'m>(&'m IndexMaps);
+
+fn mapped(map: &[u32], index: u32, what: &str) -> Result<u32, ReencodeError<String>> {
+    match map.get(index as usize) {
+        Some(&new) if new != REMOVED => Ok(new),
+        _ => Err(ReencodeError::UserError(format!("a kept item uses removed {what} {index}"))),
+    }
+}
+
+impl Reencode for Renumber<'_> {
+    type Error = String;
+
+    fn function_index(&mut self, i: u32) -> Result<u32, ReencodeError<String>> {
+        mapped(&self.0.funcs, i, "function")
+    }
+    fn table_index(&mut self, i: u32) -> Result<u32, ReencodeError<String>> {
+        mapped(&self.0.tables, i, "table")
+    }
+    fn global_index(&mut self, i: u32) -> Result<u32, ReencodeError<String>> {
+        mapped(&self.0.globals, i, "global")
+    }
+    fn tag_index(&mut self, i: u32) -> Result<u32, ReencodeError<String>> {
+        mapped(&self.0.tags, i, "tag")
+    }
+    fn element_index(&mut self, i: u32) -> Result<u32, ReencodeError<String>> {
+        mapped(&self.0.elems, i, "element segment")
+    }
+    fn type_index(&mut self, i: u32) -> Result<u32, ReencodeError<String>> {
+        mapped(&self.0.types, i, "type")
+    }
+}
+
+type Rewritten = Result<Vec<u8>, ReencodeError<String>>;
+
+fn encoded(section: &impl wasm_encoder::Section) -> Vec<u8> {
+    let mut out = Vec::new();
+    section.append_to(&mut out);
+    out
+}
+
+/// Writes the module with the maps applied; sections that do not change are raw.
+fn rewrite(sections: &[Section<'_>], items: &ModuleItems<'_>, used: &Used, maps: &IndexMaps) -> Rewritten {
+    let mut out: Vec<Vec<u8>> = Vec::with_capacity(sections.len() + 1);
+    let missing_declarations = undeclared_ref_funcs(items, used, maps);
+    let has_element_section = sections.iter().any(|s| s.id == 9);
+    for section in sections {
+        // A new element section, when needed, goes where the binary order puts it.
+        if !has_element_section && !missing_declarations.is_empty() && matches!(section.id, 10..=12) {
+            let mut elements = wasm_encoder::ElementSection::new();
+            declare(&mut elements, &missing_declarations);
+            out.push(encoded(&elements));
+        }
+        let rewritten = match section.id {
+            1 if !is_identity(&maps.types) => Some(rewrite_types(items, maps)?),
+            2 => rewrite_imports(items, maps)?,
+            3 => Some(rewrite_functions(items, maps)?),
+            4 => Some(rewrite_tables(items, maps)?),
+            6 => Some(rewrite_globals(items, maps)?),
+            7 => Some(rewrite_exports(items, maps)?),
+            8 => Some(encoded(&wasm_encoder::StartSection { function_index: mapped(&maps.funcs, items.start.unwrap(), "function")? })),
+            9 => Some(rewrite_elements(items, maps, &missing_declarations)?),
+            10 => Some(rewrite_code(items, used, maps)?),
+            11 if !is_identity(&maps.globals) => Some(rewrite_data(items, maps)?),
+            13 => Some(rewrite_tags(items, maps)?),
+            0 if section.custom_name == Some("name") => Some(rewrite_names(items, maps)?),
+            _ => None,
+        };
+        out.push(rewritten.unwrap_or_else(|| section.raw.to_vec()));
+    }
+    Ok(module::assemble(out.iter().map(Vec::as_slice)))
+}
+
+fn rewrite_types(items: &ModuleItems<'_>, maps: &IndexMaps) -> Rewritten {
+    let mut types = wasm_encoder::TypeSection::new();
+    let mut renumber = Renumber(maps);
+    for (index, group) in items.rec_groups.iter().enumerate() {
+        if maps.types[index] != REMOVED {
+            renumber.parse_recursive_type_group(types.ty(), group.clone())?;
+        }
+    }
+    Ok(encoded(&types))
+}
+
+fn rewrite_imports(items: &ModuleItems<'_>, maps: &IndexMaps) -> Result<Option<Vec<u8>>, ReencodeError<String>> {
+    let mut renumber = Renumber(maps);
+    let mut imports = wasm_encoder::ImportSection::new();
+    let (mut func, mut table, mut global, mut tag) = (0usize, 0usize, 0usize, 0usize);
+    let mut changed = !is_identity(&maps.types);
+    for import in &items.imports {
+        let kept = match import.ty {
+            TypeRef::Func(_) | TypeRef::FuncExact(_) => next_kept(&maps.funcs, &mut func),
+            TypeRef::Table(_) => next_kept(&maps.tables, &mut table),
+            TypeRef::Global(_) => next_kept(&maps.globals, &mut global),
+            TypeRef::Tag(_) => next_kept(&maps.tags, &mut tag),
+            TypeRef::Memory(_) => true,
+        };
+        if kept {
+            imports.import(import.module, import.name, renumber.entity_type(import.ty)?);
+        } else {
+            changed = true;
+        }
+    }
+    Ok(changed.then(|| encoded(&imports)))
+}
+
+/// Whether the next entry of a space is kept, advancing the cursor.
+fn next_kept(map: &[u32], cursor: &mut usize) -> bool {
+    *cursor += 1;
+    map[*cursor - 1] != REMOVED
+}
+
+fn rewrite_functions(items: &ModuleItems<'_>, maps: &IndexMaps) -> Rewritten {
+    let mut functions = wasm_encoder::FunctionSection::new();
+    let defined = items.imported_funcs as usize..items.funcs.len();
+    for index in defined {
+        if maps.funcs[index] != REMOVED {
+            functions.function(mapped(&maps.types, items.funcs[index], "type")?);
+        }
+    }
+    Ok(encoded(&functions))
+}
+
+fn rewrite_tables(items: &ModuleItems<'_>, maps: &IndexMaps) -> Rewritten {
+    let mut renumber = Renumber(maps);
+    let mut tables = wasm_encoder::TableSection::new();
+    for (index, table) in items.tables.iter().enumerate().skip(items.imported_tables as usize) {
+        if maps.tables[index] == REMOVED {
+            continue;
+        }
+        let ty = renumber.table_type(table.ty)?;
+        match &table.init {
+            Some(init) => tables.table_with_init(ty, &renumber.const_expr(init.clone())?),
+            None => tables.table(ty),
+        };
+    }
+    Ok(encoded(&tables))
+}
+
+fn rewrite_globals(items: &ModuleItems<'_>, maps: &IndexMaps) -> Rewritten {
+    let mut renumber = Renumber(maps);
+    let mut globals = wasm_encoder::GlobalSection::new();
+    for (index, global) in items.globals.iter().enumerate().skip(items.imported_globals as usize) {
+        if maps.globals[index] == REMOVED {
+            continue;
+        }
+        let init = global.init.clone().expect("defined globals have an initialiser");
+        globals.global(renumber.global_type(global.ty)?, &renumber.const_expr(init)?);
+    }
+    Ok(encoded(&globals))
+}
+
+fn rewrite_tags(items: &ModuleItems<'_>, maps: &IndexMaps) -> Rewritten {
+    let mut renumber = Renumber(maps);
+    let mut tags = wasm_encoder::TagSection::new();
+    for (index, tag) in items.tags.iter().enumerate().skip(items.imported_tags as usize) {
+        if maps.tags[index] != REMOVED {
+            tags.tag(renumber.tag_type(*tag)?);
+        }
+    }
+    Ok(encoded(&tags))
+}
+
+fn rewrite_exports(items: &ModuleItems<'_>, maps: &IndexMaps) -> Rewritten {
+    let mut renumber = Renumber(maps);
+    let mut exports = wasm_encoder::ExportSection::new();
+    for export in &items.exports {
+        renumber.parse_export(&mut exports, *export)?;
+    }
+    Ok(encoded(&exports))
+}
+
+fn rewrite_elements(items: &ModuleItems<'_>, maps: &IndexMaps, missing_declarations: &[u32]) -> Rewritten {
+    let mut renumber = Renumber(maps);
+    let mut elements = wasm_encoder::ElementSection::new();
+    for (index, element) in items.elements.iter().enumerate() {
+        if maps.elems[index] != REMOVED {
+            renumber.parse_element(&mut elements, element.clone())?;
+        }
+    }
+    declare(&mut elements, missing_declarations);
+    Ok(encoded(&elements))
+}
+
+/// Adds a declarative segment for functions `ref.func` names in code that no
+/// kept segment, global or export declares any more (their declarer was removed).
+fn declare(elements: &mut wasm_encoder::ElementSection, new_indices: &[u32]) {
+    if !new_indices.is_empty() {
+        elements.declared(wasm_encoder::Elements::Functions(new_indices.to_vec().into()));
+    }
+}
+
+/// New indices of functions used by `ref.func` in kept code and no longer declared.
+fn undeclared_ref_funcs(items: &ModuleItems<'_>, used: &Used, maps: &IndexMaps) -> Vec<u32> {
+    let mut declared = vec![false; items.funcs.len()];
+    for (index, element) in items.elements.iter().enumerate() {
+        if maps.elems[index] == REMOVED {
+            continue;
+        }
+        match element.items.clone() {
+            wasmparser::ElementItems::Functions(funcs) => {
+                funcs.into_iter().flatten().for_each(|f| declared[f as usize] = true)
+            }
+            wasmparser::ElementItems::Expressions(_, exprs) => {
+                exprs.into_iter().flatten().for_each(|e| mark_ref_funcs(&e, &mut declared))
+            }
+        }
+    }
+    let kept_globals = items.globals.iter().enumerate().filter(|(i, _)| maps.globals[*i] != REMOVED);
+    let kept_tables = items.tables.iter().enumerate().filter(|(i, _)| maps.tables[*i] != REMOVED);
+    let inits = kept_globals.filter_map(|(_, g)| g.init.as_ref()).chain(kept_tables.filter_map(|(_, t)| t.init.as_ref()));
+    inits.for_each(|init| mark_ref_funcs(init, &mut declared));
+    for export in &items.exports {
+        if matches!(export.kind, ExternalKind::Func | ExternalKind::FuncExact) {
+            declared[export.index as usize] = true;
+        }
+    }
+    used.ref_funcs_in_code.iter().filter(|&&f| !declared[f as usize]).map(|&f| maps.funcs[f as usize]).collect()
+}
+
+fn mark_ref_funcs(expr: &wasmparser::ConstExpr<'_>, declared: &mut [bool]) {
+    for op in expr.get_operators_reader().into_iter().flatten() {
+        if let wasmparser::Operator::RefFunc { function_index } = op {
+            declared[function_index as usize] = true;
+        }
+    }
+}
+
+fn rewrite_code(items: &ModuleItems<'_>, used: &Used, maps: &IndexMaps) -> Rewritten {
+    let mut renumber = Renumber(maps);
+    let mut code = wasm_encoder::CodeSection::new();
+    for (body_index, body) in items.bodies.iter().enumerate() {
+        if maps.funcs[items.imported_funcs as usize + body_index] == REMOVED {
+            continue;
+        }
+        if maps.keeps_numbers_of(&used.body_refs[body_index]) {
+            code.raw(body.as_bytes());
+        } else {
+            renumber.parse_function_body(&mut code, body.clone())?;
+        }
+    }
+    Ok(encoded(&code))
+}
+
+fn rewrite_data(items: &ModuleItems<'_>, maps: &IndexMaps) -> Rewritten {
+    let mut renumber = Renumber(maps);
+    let mut data = wasm_encoder::DataSection::new();
+    for segment in &items.data {
+        renumber.parse_data(&mut data, segment.clone())?;
+    }
+    Ok(encoded(&data))
+}
+
+/// The name section with removed entries dropped and the rest renumbered.
+fn rewrite_names(items: &ModuleItems<'_>, maps: &IndexMaps) -> Rewritten {
+    use wasmparser::Name;
+    let (data, offset) = items.name_section.expect("a name section was seen");
+    let reader = wasmparser::NameSectionReader::new(wasmparser::BinaryReader::new(data, offset));
+    let mut names = wasm_encoder::NameSection::new();
+    let same: &[u32] = &[];
+    for subsection in reader {
+        match subsection? {
+            Name::Module { name, .. } => names.module(name),
+            Name::Function(map) => names.functions(&kept_names(map, &maps.funcs)?),
+            Name::Local(map) => names.locals(&kept_indirect_names(map, &maps.funcs)?),
+            Name::Label(map) => names.labels(&kept_indirect_names(map, &maps.funcs)?),
+            Name::Type(map) => names.types(&kept_names(map, &maps.types)?),
+            Name::Table(map) => names.tables(&kept_names(map, &maps.tables)?),
+            Name::Memory(map) => names.memories(&kept_names(map, same)?),
+            Name::Global(map) => names.globals(&kept_names(map, &maps.globals)?),
+            Name::Element(map) => names.elements(&kept_names(map, &maps.elems)?),
+            Name::Data(map) => names.data(&kept_names(map, same)?),
+            Name::Tag(map) => names.tags(&kept_names(map, &maps.tags)?),
+            Name::Field(map) => names.fields(&kept_indirect_names(map, &maps.types)?),
+            Name::Parameter(map) => names.parameters(&kept_indirect_names(map, &maps.types)?),
+            Name::TagParameter(map) => names.tag_parameters(&kept_indirect_names(map, &maps.tags)?),
+            Name::Unknown { ty, data, .. } => names.raw(ty, data),
+        }
+    }
+    Ok(encoded(&names))
+}
+
+/// Looks an index up in `map`; an empty map means the space is not renumbered.
+fn renamed(map: &[u32], index: u32) -> Option<u32> {
+    if map.is_empty() {
+        return Some(index);
+    }
+    map.get(index as usize).copied().filter(|&new| new != REMOVED)
+}
+
+fn kept_names(map: wasmparser::NameMap<'_>, space: &[u32]) -> Result<wasm_encoder::NameMap, ReencodeError<String>> {
+    let mut out = wasm_encoder::NameMap::new();
+    for naming in map {
+        let naming = naming?;
+        if let Some(index) = renamed(space, naming.index) {
+            out.append(index, naming.name);
+        }
+    }
+    Ok(out)
+}
+
+fn kept_indirect_names(
+    map: wasmparser::IndirectNameMap<'_>,
+    space: &[u32],
+) -> Result<wasm_encoder::IndirectNameMap, ReencodeError<String>> {
+    let mut out = wasm_encoder::IndirectNameMap::new();
+    for naming in map {
+        let naming = naming?;
+        if let Some(index) = renamed(space, naming.index) {
+            out.append(index, &kept_names(naming.names, &[])?);
+        }
+    }
+    Ok(out)
+}

@@ -1,0 +1,279 @@
+//! remove-unused, one case per rule. Every output validates and runs the same as
+//! its input in wasmi.
+mod common;
+use common::*;
+use wasm_squeeze::{transform, Options, StepStatus};
+
+fn optimize(text: &str) -> (Vec<u8>, Vec<u8>, wasm_squeeze::Step) {
+    let input = wasm(text);
+    let out = transform(&input, &Options::default()).unwrap();
+    assert_valid(&out.wasm);
+    let step = out.report.steps.iter().find(|s| s.pass == "remove-unused").unwrap().clone();
+    (input, out.wasm, step)
+}
+
+fn same_results(input: &[u8], output: &[u8], export: &str, args: &[i32]) {
+    assert_eq!(call_i32(output, export, args), call_i32(input, export, args), "{export}{args:?}");
+}
+
+#[test]
+fn unreachable_functions_go_and_calls_are_renumbered() {
+    let (input, output, step) = optimize(
+        r#"(module
+             (func $dead1 (result i32) i32.const 1)
+             (func $helper (param i32) (result i32) local.get 0 i32.const 2 i32.mul)
+             (func $dead2 (result i32) call $dead1)
+             (func (export "run") (param i32) (result i32) local.get 0 call $helper))"#,
+    );
+    assert_eq!(step.status, StepStatus::Applied);
+    // The dead functions' type, `() -> i32`, is used by nothing else and goes too.
+    assert_eq!(step.detail, "removed 2 functions, 1 types");
+    assert_eq!(counts(&output).0, 2);
+    same_results(&input, &output, "run", &[21]);
+}
+
+#[test]
+fn the_start_function_and_what_it_calls_are_roots() {
+    let (input, output, _) = optimize(
+        r#"(module
+             (global $g (mut i32) (i32.const 0))
+             (func $init call $set)
+             (func $set i32.const 7 global.set $g)
+             (func $dead)
+             (func (export "get") (result i32) global.get $g)
+             (start $init))"#,
+    );
+    assert_eq!(counts(&output).0, 3);
+    same_results(&input, &output, "get", &[]);
+}
+
+#[test]
+fn active_element_segments_keep_their_functions_and_table() {
+    let (input, output, _) = optimize(
+        r#"(module
+             (type $t (func (result i32)))
+             (table 2 funcref)
+             (elem (i32.const 0) $a $b)
+             (func $a (result i32) i32.const 10)
+             (func $b (result i32) i32.const 20)
+             (func $dead (result i32) i32.const 30)
+             (func (export "pick") (param i32) (result i32) local.get 0 call_indirect (type $t)))"#,
+    );
+    assert_eq!(counts(&output).0, 3);
+    same_results(&input, &output, "pick", &[0]);
+    same_results(&input, &output, "pick", &[1]);
+    same_results(&input, &output, "pick", &[2]);
+}
+
+#[test]
+fn an_active_segment_that_traps_still_traps() {
+    let (input, output, _) = optimize(
+        r#"(module
+             (table 1 funcref)
+             (elem (i32.const 5) $f)
+             (func $f)
+             (func (export "run") (result i32) i32.const 1))"#,
+    );
+    let (before, after) = (call_i32(&input, "run", &[]), call_i32(&output, "run", &[]));
+    assert!(before.is_err() && after.is_err(), "{before:?} / {after:?}");
+}
+
+#[test]
+fn passive_element_segments_go_unless_code_uses_them() {
+    let (input, output, step) = optimize(
+        r#"(module
+             (type $t (func (result i32)))
+             (table 1 funcref)
+             (elem $unused func $x)
+             (elem $used func $y)
+             (func $x (result i32) i32.const 1)
+             (func $y (result i32) i32.const 2)
+             (func (export "run") (result i32)
+               i32.const 0 i32.const 0 i32.const 1 table.init $used
+               elem.drop $used
+               i32.const 0 call_indirect (type $t)))"#,
+    );
+    assert_eq!(step.detail, "removed 1 functions, 1 element segments");
+    assert_eq!(counts(&output).3, 1);
+    same_results(&input, &output, "run", &[]);
+}
+
+#[test]
+fn ref_func_stays_declared_when_its_declaring_segment_goes() {
+    // $f is declared only by the unused passive segment; the kept code takes its
+    // reference, so the output must declare it some other way to stay valid.
+    let (input, output, _) = optimize(
+        r#"(module
+             (type $t (func (result i32)))
+             (table $tab 1 funcref)
+             (elem $decl func $f)
+             (func $f (result i32) i32.const 42)
+             (func (export "run") (result i32)
+               i32.const 0 ref.func $f table.set $tab
+               i32.const 0 call_indirect $tab (type $t)))"#,
+    );
+    same_results(&input, &output, "run", &[]);
+}
+
+#[test]
+fn unused_globals_go_and_global_indices_are_renumbered_everywhere() {
+    let (input, output, step) = optimize(
+        r#"(module
+             (import "env" "base" (global $base i32))
+             (global $dead i32 (i32.const 99))
+             (global $counter (mut i32) (i32.const 5))
+             (memory 1)
+             (data (global.get $base) "\2a")
+             (func (export "run") (result i32)
+               global.get $counter i32.const 1 i32.add global.set $counter
+               global.get $counter
+               global.get $base i32.load8_u
+               i32.add))"#,
+    );
+    assert_eq!(step.detail, "removed 1 globals");
+    same_results(&input, &output, "run", &[]);
+}
+
+#[test]
+fn unused_imports_go_but_memories_stay() {
+    let (input, output, step) = optimize(
+        r#"(module
+             (import "env" "unused" (func $unused))
+             (import "env" "log" (func $log (param i32)))
+             (memory (export "memory") 1)
+             (func (export "run") (result i32) i32.const 3 call $log i32.const 3))"#,
+    );
+    assert_eq!(step.detail, "removed 1 imported functions, 1 types");
+    let info = wasm_squeeze::inspect(&output).unwrap();
+    assert_eq!(info.imports.iter().map(|i| i.name.as_str()).collect::<Vec<_>>(), ["log"]);
+    assert_eq!(info.memories.len(), 1);
+    same_results(&input, &output, "run", &[]);
+}
+
+#[test]
+fn unused_types_go_when_types_are_plain_function_types() {
+    let (input, output, step) = optimize(
+        r#"(module
+             (type $unused (func (param f64 f64) (result f64)))
+             (type $used (func (param i32) (result i32)))
+             (func (export "id") (type $used) local.get 0))"#,
+    );
+    assert_eq!(step.detail, "removed 1 types");
+    assert_eq!(counts(&output).4, 1);
+    same_results(&input, &output, "id", &[5]);
+}
+
+#[test]
+fn recursion_groups_are_left_alone() {
+    let (_, output, step) = optimize(
+        r#"(module
+             (rec (type $a (func (param (ref null $b)))) (type $b (func (param (ref null $a)))))
+             (type $unused (func (param f64)))
+             (func $dead (type $a))
+             (func (export "f") (result i32) i32.const 1))"#,
+    );
+    assert_eq!(step.detail, "removed 1 functions");
+    assert_eq!(counts(&output).4, 4, "every type kept");
+}
+
+#[test]
+fn unused_tags_go_and_throws_are_renumbered() {
+    let (_, output, step) = optimize(
+        r#"(module
+             (tag $dead (param i64))
+             (tag $e (param i32))
+             (func (export "run") (param i32) (result i32)
+               (block $h (result i32)
+                 (try_table (catch $e $h) (throw $e (local.get 0)))
+                 i32.const -1)))"#,
+    );
+    assert_eq!(step.detail, "removed 1 tags, 1 types");
+    // wasmi does not run exceptions; validation of the output is the check here.
+    assert_valid(&output);
+}
+
+#[test]
+fn function_names_follow_their_functions() {
+    let input = wasm(
+        r#"(module
+             (func $dead)
+             (func $kept (export "kept") (result i32) i32.const 1))"#,
+    );
+    let options = Options { keep_names: true, ..Options::default() };
+    let output = transform(&input, &options).unwrap().wasm;
+    assert_valid(&output);
+    let names = function_names(&output);
+    assert_eq!(names, [(0, "kept".to_string())]);
+}
+
+fn function_names(bytes: &[u8]) -> Vec<(u32, String)> {
+    for payload in wasmparser::Parser::new(0).parse_all(bytes) {
+        if let wasmparser::Payload::CustomSection(reader) = payload.unwrap() {
+            if let wasmparser::KnownCustom::Name(names) = reader.as_known() {
+                for name in names {
+                    if let wasmparser::Name::Function(map) = name.unwrap() {
+                        return map.into_iter().map(|n| n.unwrap()).map(|n| (n.index, n.name.to_string())).collect();
+                    }
+                }
+            }
+        }
+    }
+    Vec::new()
+}
+
+#[test]
+fn kept_debug_info_makes_it_skip() {
+    let input = wasm(r#"(module (@custom ".debug_info" "dwarf") (func $dead) (func (export "f")))"#);
+    let options = Options { keep_sections: vec![".debug_info".into()], ..Options::default() };
+    let out = transform(&input, &options).unwrap();
+    let step = out.report.steps.iter().find(|s| s.pass == "remove-unused").unwrap();
+    assert_eq!(step.status, StepStatus::Skipped);
+    assert!(step.detail.contains(".debug_info"), "{}", step.detail);
+    assert_eq!(counts(&out.wasm).0, 2);
+}
+
+#[test]
+fn turned_off_by_the_dce_option() {
+    let input = wasm(r#"(module (func) (func (export "f")))"#);
+    let out = transform(&input, &Options { dce: false, ..Options::default() }).unwrap();
+    assert_eq!(out.wasm, input);
+    assert_eq!(out.report.steps[1].status, StepStatus::Skipped);
+}
+
+#[test]
+fn nothing_unused_means_byte_identical_output() {
+    let input = wasm(r#"(module (func (export "a") (result i32) call 1) (func (result i32) i32.const 1))"#);
+    let out = transform(&input, &Options::default()).unwrap();
+    assert_eq!(out.wasm, input);
+    assert_eq!(out.report.steps[1].status, StepStatus::Unchanged);
+}
+
+#[test]
+fn bodies_that_keep_their_numbers_are_copied_raw() {
+    // Removing the last function renumbers nothing: every other body is copied as is.
+    let input = wasm(
+        r#"(module
+             (func $a (export "a") (result i32) call $b i32.const 1 i32.add)
+             (func $b (result i32) i32.const 41)
+             (func $dead (result i32) i32.const 0))"#,
+    );
+    let output = transform(&input, &Options::default()).unwrap().wasm;
+    let bodies = |bytes: &[u8]| -> Vec<Vec<u8>> {
+        wasm_squeeze::analysis::items::ModuleItems::read(bytes).unwrap().bodies.iter().map(|b| b.as_bytes().to_vec()).collect()
+    };
+    assert_eq!(bodies(&output)[..], bodies(&input)[..2]);
+}
+
+#[test]
+fn dylink_modules_keep_their_section_and_exports() {
+    let (input, output, _) = optimize(
+        r#"(module
+             (@dylink.0 (mem-info (memory 16 4)))
+             (import "env" "__memory_base" (global $mb i32))
+             (import "env" "memory" (memory 1))
+             (func $dead)
+             (func (export "answer") (result i32) i32.const 42))"#,
+    );
+    assert_eq!(custom_section_names(&output), ["dylink.0"]);
+    assert!(output.len() < input.len());
+}
