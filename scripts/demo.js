@@ -111,7 +111,7 @@ async function main() {
 
   const leftovers = (await readdir(OUT_DIR, { recursive: true })).filter((f) => f.endsWith('.wasm'))
   if (leftovers.length !== rows.length) console.warn(`\nnote: ${leftovers.length} .wasm files in dist/, ${rows.length} emitted by the build`)
-  console.log(`\nPreview it: npx vite preview ${relative(EXAMPLE)}`)
+  console.log(`\nPreview it: npx vite preview ${relative(EXAMPLE)}  (vite preview sends the plain .wasm; a server that honours Accept-Encoding sends the .br/.zst)`)
 }
 
 main().catch((err) => {
