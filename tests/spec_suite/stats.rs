@@ -1,0 +1,122 @@
+//! Counters gathered per file, merged, and printed as one summary table.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use wasm_squeeze::PassiveData;
+
+/// The transform options each script is replayed with (on top of `Options::default()`).
+pub const VARIANTS: [(&str, PassiveData); 2] = [
+    ("default", PassiveData::Off),
+    ("passive=start", PassiveData::Start),
+];
+
+type PerVariant = [usize; VARIANTS.len()];
+
+#[derive(Default)]
+pub struct Stats {
+    pub files: usize,
+    /// Files the `wast` crate could not parse, with its error.
+    pub unparsed: Vec<String>,
+    pub modules: usize,
+    pub modules_untransformed: usize,
+    pub transformed: PerVariant,
+    /// Transformed outputs that differ from their input (the rest were already optimal).
+    pub changed: PerVariant,
+    /// Steps that held on the original and were checked on the optimized module, by kind.
+    pub checked: BTreeMap<&'static str, PerVariant>,
+    /// Steps not checked, by reason.
+    pub skipped: BTreeMap<String, PerVariant>,
+    pub failures: Vec<String>,
+}
+
+impl Stats {
+    pub fn fail(&mut self, message: String) {
+        self.failures.push(message);
+    }
+
+    pub fn merge(&mut self, other: Stats) {
+        self.files += other.files;
+        self.unparsed.extend(other.unparsed);
+        self.modules += other.modules;
+        self.modules_untransformed += other.modules_untransformed;
+        add(&mut self.transformed, &other.transformed);
+        add(&mut self.changed, &other.changed);
+        for (kind, n) in other.checked {
+            add(self.checked.entry(kind).or_default(), &n);
+        }
+        for (reason, n) in other.skipped {
+            add(self.skipped.entry(reason).or_default(), &n);
+        }
+        self.failures.extend(other.failures);
+    }
+
+    pub fn table(&self) -> String {
+        let mut out = String::new();
+        let w = 64;
+        let total = |counts: Vec<&PerVariant>| {
+            counts
+                .into_iter()
+                .fold([0; 2], |a, n| [a[0] + n[0], a[1] + n[1]])
+        };
+        let row = |out: &mut String, label: &str, n: &PerVariant| {
+            let _ = writeln!(out, "  {label:<w$} {:>9} {:>14}", n[0], n[1]);
+        };
+        let _ = writeln!(
+            out,
+            "\n== spec suite differential test: original vs optimized =="
+        );
+        let _ = writeln!(
+            out,
+            "  files: {} ({} unparsed)",
+            self.files,
+            self.unparsed.len()
+        );
+        for file in &self.unparsed {
+            let _ = writeln!(out, "    unparsed: {file}");
+        }
+        let _ = writeln!(
+            out,
+            "  modules: {} ({} not transformed: wasmparser rejects the original)",
+            self.modules, self.modules_untransformed
+        );
+        let _ = writeln!(
+            out,
+            "  {:<w$} {:>9} {:>14}",
+            "", VARIANTS[0].0, VARIANTS[1].0
+        );
+        row(
+            &mut out,
+            "modules transformed + validated",
+            &self.transformed,
+        );
+        row(
+            &mut out,
+            "  of which the output differs from the input",
+            &self.changed,
+        );
+        row(
+            &mut out,
+            "assertions checked (held on original, hold on optimized)",
+            &total(self.checked.values().collect()),
+        );
+        for (kind, n) in &self.checked {
+            row(&mut out, &format!("  {kind}"), n);
+        }
+        row(
+            &mut out,
+            "assertions skipped",
+            &total(self.skipped.values().collect()),
+        );
+        for (reason, n) in &self.skipped {
+            row(&mut out, &format!("  {reason}"), n);
+        }
+        let _ = writeln!(out, "  failures: {}", self.failures.len());
+        out
+    }
+}
+
+fn add(into: &mut PerVariant, n: &PerVariant) {
+    for (a, b) in into.iter_mut().zip(n) {
+        *a += b;
+    }
+}
