@@ -1,8 +1,10 @@
 //! What a module uses, starting from what the outside world can reach.
 //!
-//! Roots: exports, the start function, active and declarative element segments
-//! (an active segment can trap at instantiation, so it is never removed, and
-//! everything it names is used), the offset expressions of active data segments.
+//! Roots: imports and exports (a missing or mistyped import fails instantiation
+//! with a LinkError, so dropping even an unused one changes behaviour), the start
+//! function, active and declarative element segments (an active segment can trap
+//! at instantiation, so it is never removed, and everything it names is used),
+//! the offset expressions of active data segments.
 //! From there a worklist follows every index an item mentions. Indices are found
 //! by re-encoding each item through a recording `Reencode`, so every place
 //! wasm-encoder knows an index can hide (instructions, block types, heap types,
@@ -156,6 +158,11 @@ pub fn used_items(items: &ModuleItems<'_>, prune_types: bool) -> Result<Used, Re
 }
 
 fn scan_roots(items: &ModuleItems<'_>, recorder: &mut Recorder) -> ScanResult {
+    let imported = |count: u32, item: fn(u32) -> Item| (0..count).map(item);
+    recorder.found.extend(imported(items.imported_funcs, Item::Func));
+    recorder.found.extend(imported(items.imported_tables, Item::Table));
+    recorder.found.extend(imported(items.imported_globals, Item::Global));
+    recorder.found.extend(imported(items.imported_tags, Item::Tag));
     for export in &items.exports {
         recorder.found.push(match export.kind {
             ExternalKind::Func | ExternalKind::FuncExact => Item::Func(export.index),

@@ -1,9 +1,11 @@
-//! remove-unused: drop functions, globals, tables, tags, element segments, types
-//! and imports that nothing reachable uses (see `analysis::used` for the roots).
+//! remove-unused: drop functions, globals, tables, tags, element segments and
+//! types that nothing reachable uses (see `analysis::used` for the roots).
 //!
-//! Assumes: a valid module. Never removes exports, memories, data segments (an
-//! active one can trap; passive ones keep their indices), or active and
-//! declarative element segments. Types are removed only when every type is a plain
+//! Assumes: a valid module. Never removes imports (a missing or mistyped import
+//! makes instantiation fail with a LinkError; dropping an unused one would make
+//! that instantiation succeed, which the spec suite's `assert_unlinkable` cases
+//! catch), exports, memories, data segments (an active one can trap; passive ones
+//! keep their indices), or active and declarative element segments. Types are removed only when every type is a plain
 //! function type in a recursion group of its own (GC modules keep all types).
 //!
 //! Bails out (skipped, with the reason) when a kept custom section points into the
