@@ -17,8 +17,8 @@ Options:
   -o, --output <file>        where to write the optimized module (required)
       --keep-names           keep the "name" section (function names in traces)
       --keep-section <name>  keep this custom section too (repeatable)
-      --no-dce               do not remove unused functions, globals, types
-                             (accepted; dead-code removal is not built yet)
+      --no-dce               do not remove unused functions, globals, tables,
+                             tags, element segments and types
       --no-pack-data         do not merge or trim data segments
                              (accepted; data packing is not built yet)
       --passive-data <mode>  off | start | deferred  (default: off)
