@@ -1,0 +1,35 @@
+// Real packages' wasm, optimized and swapped in: each package, loaded from a copy
+// whose wasm is our output, gives the same results through its own API.
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { execFileSync } from 'node:child_process'
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import { transform } from 'wasm-squeeze/native'
+import { PACKAGES } from './helpers/packages.js'
+
+const RUNNER = path.resolve('test/helpers/run-package.js')
+
+function runPackage(name, dir) {
+  return JSON.parse(execFileSync(process.execPath, [RUNNER, name, dir], { encoding: 'utf8', maxBuffer: 64 << 20 }))
+}
+
+for (const [name, { wasm }] of Object.entries(PACKAGES)) {
+  test(`${name}: the optimized wasm gives the same results`, async (t) => {
+    const work = mkdtempSync(path.join(tmpdir(), 'wasm-squeeze-pkg-'))
+    t.after(() => rmSync(work, { recursive: true, force: true }))
+    const original = path.join(work, 'original')
+    const optimized = path.join(work, 'optimized')
+    cpSync(path.join('node_modules', name), original, { recursive: true })
+    cpSync(path.join('node_modules', name), optimized, { recursive: true })
+    const input = readFileSync(path.join(original, wasm))
+    const { wasm: output, report } = await transform(input, { file: `${name}/${wasm}` })
+    assert.ok(WebAssembly.validate(output), 'output validates in V8')
+    assert.ok(output.length <= input.length, `${output.length} <= ${input.length}`)
+    writeFileSync(path.join(optimized, wasm), output)
+    const [before, after] = [runPackage(name, original), runPackage(name, optimized)]
+    assert.deepEqual(after, before)
+    t.diagnostic(`${wasm}: ${input.length} → ${output.length} bytes; ${report.steps.map((s) => `${s.pass} ${s.status}`).join(', ')}`)
+  })
+}
