@@ -1,5 +1,5 @@
 //! The pipeline behind `transform`: validate the input, run the passes in order,
-//! validate the output, and never hand back something bigger than the input.
+//! validate the output, and let `never-worse` decide whether it beats the input.
 
 use crate::error::{Error, Result};
 use crate::module;
@@ -31,21 +31,24 @@ pub fn transform(input: &[u8], options: &Options) -> Result<Transformed> {
         }
     }
     let changed = matches!(current, Cow::Owned(_));
+    let mut kept_original = false;
     if changed {
         // A pass that produced an invalid module is our bug: surface it, never ship it.
         module::validate(&current).map_err(|e| {
             Error::internal(format!("bug: the optimized module failed validation: {e}"))
         })?;
+        let verdict = passes::never_worse::judge(input, &current)?;
+        kept_original = !verdict.keep_output;
+        steps.push(verdict.step);
     }
-    let kept_original = current.len() >= input.len();
-    let wasm = if kept_original { input.to_vec() } else { current.into_owned() };
+    let wasm = if kept_original || !changed { input.to_vec() } else { current.into_owned() };
     let report = Report {
         input_bytes: input.len() as u64,
         output_bytes: wasm.len() as u64,
         sections_before: module::section_sizes(&module::sections(input)?),
         sections_after: module::section_sizes(&module::sections(&wasm)?),
         steps,
-        kept_original: kept_original && changed,
+        kept_original,
     };
     Ok(Transformed { wasm, report })
 }

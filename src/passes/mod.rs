@@ -4,6 +4,7 @@
 
 use crate::report::Step;
 
+pub mod never_worse;
 pub mod remove_unused;
 pub mod strip;
 
