@@ -27,6 +27,7 @@ for (const [name, { wasm }] of Object.entries(PACKAGES)) {
     const { wasm: output, report } = await transform(input, { file: `${name}/${wasm}` })
     assert.ok(WebAssembly.validate(output), 'output validates in V8')
     assert.ok(output.length <= input.length, `${output.length} <= ${input.length}`)
+    assert.deepEqual((await transform(input)).wasm, output, 'deterministic: the same bytes twice')
     writeFileSync(path.join(optimized, wasm), output)
     const [before, after] = [runPackage(name, original), runPackage(name, optimized)]
     assert.deepEqual(after, before)

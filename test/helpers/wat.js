@@ -1,6 +1,7 @@
 // Builds test inputs from WebAssembly text with wabt, so no test relies on a binary
 // blob without its source.
 import wabtFactory from 'wabt'
+import { uleb128 } from '../../scripts/build-wat.js'
 
 const wabt = await wabtFactory()
 
@@ -19,21 +20,10 @@ export function wat(text, { names = false, custom = {} } = {}) {
   }
 }
 
-function leb128(value) {
-  const bytes = []
-  do {
-    let byte = value & 0x7f
-    value >>>= 7
-    if (value !== 0) byte |= 0x80
-    bytes.push(byte)
-  } while (value !== 0)
-  return Buffer.from(bytes)
-}
-
 /** A custom section (id 0) with the given name and payload. */
 export function customSection(name, data) {
-  const payload = Buffer.concat([leb128(Buffer.byteLength(name)), Buffer.from(name), Buffer.from(data)])
-  return Buffer.concat([Buffer.from([0]), leb128(payload.length), payload])
+  const payload = Buffer.concat([Buffer.from(uleb128(Buffer.byteLength(name))), Buffer.from(name), Buffer.from(data)])
+  return Buffer.concat([Buffer.from([0]), Buffer.from(uleb128(payload.length)), payload])
 }
 
 /** Names of the custom sections in a module, in order. */
