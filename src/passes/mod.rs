@@ -4,6 +4,7 @@
 
 use crate::report::Step;
 
+pub mod pack_data;
 pub mod strip;
 
 pub struct PassResult {
