@@ -17,7 +17,7 @@ pub struct Transformed {
 type Pass = fn(&[u8], &Options) -> Result<PassResult>;
 
 /// The passes, in the order they run.
-const PIPELINE: &[Pass] = &[passes::strip::run, passes::remove_unused::run];
+const PIPELINE: &[Pass] = &[passes::strip::run, passes::remove_unused::run, passes::pack_data::run];
 
 pub fn transform(input: &[u8], options: &Options) -> Result<Transformed> {
     module::validate(input)?;

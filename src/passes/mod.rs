@@ -5,6 +5,7 @@
 use crate::report::Step;
 
 pub mod never_worse;
+pub mod pack_data;
 pub mod remove_unused;
 pub mod strip;
 
