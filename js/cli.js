@@ -11,7 +11,7 @@ import { formatTable } from './report.js'
 export const USAGE = `Usage: wasm-squeeze <input.wasm> -o <output.wasm> [options]
 
 Validates, strips and optimizes a WebAssembly module; never writes one bigger
-than the input.
+than the input, raw or compressed.
 
 Options:
   -o, --output <file>        where to write the optimized module (required)
@@ -20,7 +20,10 @@ Options:
       --no-dce               do not remove unused functions, globals, tables,
                              tags, element segments and types
       --no-pack-data         do not merge or trim data segments
-                             (accepted; data packing is not built yet)
+      --allow-raw-growth     let data packing grow the module when that shrinks
+                             it on the wire (default: never bigger, raw or wire)
+      --zero-filled-memory   promise an imported memory starts zeroed (lets data
+                             packing run on it)
       --passive-data <mode>  off | start | deferred  (default: off)
                              (accepted; only "off" is built yet)
       --compress <formats>   also write <output>.br/.zst/.gz, e.g. br,zst,gz
@@ -52,6 +55,8 @@ export function parseCommandLine(argv) {
         'keep-section': { type: 'string', multiple: true },
         'no-dce': { type: 'boolean' },
         'no-pack-data': { type: 'boolean' },
+        'allow-raw-growth': { type: 'boolean' },
+        'zero-filled-memory': { type: 'boolean' },
         'passive-data': { type: 'string' },
         compress: { type: 'string' },
         json: { type: 'boolean' },
@@ -83,6 +88,8 @@ export function parseCommandLine(argv) {
       keepSections: values['keep-section'] ?? [],
       dce: !values['no-dce'],
       packData: !values['no-pack-data'],
+      allowRawGrowth: Boolean(values['allow-raw-growth']),
+      zeroFilledMemory: Boolean(values['zero-filled-memory']),
       passiveData,
     },
   }

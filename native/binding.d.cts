@@ -123,6 +123,11 @@ export interface BindingTransformOptions {
    * @default false
    */
   zeroFilledMemory?: boolean
+  /**
+   * Let data packing grow the raw module when it shrinks the compressed size.
+   * @default false
+   */
+  allowRawGrowth?: boolean
 }
 
 export interface BindingTransformResult {

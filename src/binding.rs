@@ -65,6 +65,9 @@ pub struct BindingTransformOptions {
     /// The module's imported memory is known to start zeroed.
     /// @default false
     pub zero_filled_memory: Option<bool>,
+    /// Let data packing grow the raw module when it shrinks the compressed size.
+    /// @default false
+    pub allow_raw_growth: Option<bool>,
 }
 
 impl TryFrom<BindingTransformOptions> for options::Options {
@@ -88,6 +91,7 @@ impl TryFrom<BindingTransformOptions> for options::Options {
             pack_data: js.pack_data.unwrap_or(defaults.pack_data),
             passive_data,
             zero_filled_memory: js.zero_filled_memory.unwrap_or(defaults.zero_filled_memory),
+            allow_raw_growth: js.allow_raw_growth.unwrap_or(defaults.allow_raw_growth),
         })
     }
 }

@@ -46,6 +46,10 @@ pub struct Options {
     pub passive_data: PassiveData,
     /// The module's imported memory is known to start zeroed (lets pack-data run).
     pub zero_filled_memory: bool,
+    /// Let pack-data grow the raw module when that shrinks it on the wire (up to
+    /// `pack_data::RAW_BYTES_PER_PROXY_BYTE` raw bytes per compressed byte saved).
+    /// Off by default: the output is then never bigger, raw or compressed.
+    pub allow_raw_growth: bool,
 }
 
 impl Default for Options {
@@ -57,6 +61,7 @@ impl Default for Options {
             pack_data: true,
             passive_data: PassiveData::Off,
             zero_filled_memory: false,
+            allow_raw_growth: false,
         }
     }
 }

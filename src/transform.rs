@@ -37,7 +37,7 @@ pub fn transform(input: &[u8], options: &Options) -> Result<Transformed> {
         module::validate(&current).map_err(|e| {
             Error::internal(format!("bug: the optimized module failed validation: {e}"))
         })?;
-        let verdict = passes::never_worse::judge(input, &current)?;
+        let verdict = passes::never_worse::judge(input, &current, options.allow_raw_growth)?;
         kept_original = !verdict.keep_output;
         steps.push(verdict.step);
     }

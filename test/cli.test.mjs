@@ -85,7 +85,7 @@ test('--help and --version', () => {
   const help = run('--help')
   assert.equal(help.status, 0)
   assert.match(help.stdout, /--passive-data <mode>/)
-  assert.match(help.stdout, /not built yet/)
+  assert.match(help.stdout, /only "off" is built yet/)
   const version = run('--version')
   assert.equal(version.stdout.trim(), JSON.parse(readFileSync('package.json', 'utf8')).version)
 })

@@ -514,7 +514,7 @@ fn a_layout_that_does_not_pay_is_not_kept() {
 #[test]
 fn a_go_like_module_gets_smaller_with_brotli() {
     let input = go_like_module(5_000);
-    let out = packed(&input, &Options::default());
+    let out = packed(&input, &growth_allowed());
     let brotli = |b: &[u8]| wasm_squeeze::compress::brotli(b, 11).unwrap().len();
     let (before, after) = (brotli(&input), brotli(&out));
     println!(
@@ -534,7 +534,7 @@ fn a_module_at_the_segment_limit_is_packed_below_it() {
     let input = go_like_module(MAX_SEGMENTS);
     assert_valid(&input);
     let start = Instant::now();
-    let out = packed(&input, &Options::default());
+    let out = packed(&input, &growth_allowed());
     let took = start.elapsed();
     println!(
         "100,000 segments: packed into {} in {took:.2?}; raw {} → {} B",
@@ -549,7 +549,24 @@ fn a_module_at_the_segment_limit_is_packed_below_it() {
 fn output_is_deterministic() {
     let input = go_like_module(2_000);
     assert_eq!(
-        packed(&input, &Options::default()),
-        packed(&input, &Options::default())
+        packed(&input, &growth_allowed()),
+        packed(&input, &growth_allowed())
     );
+}
+
+fn growth_allowed() -> Options {
+    Options { allow_raw_growth: true, ..Options::default() }
+}
+
+#[test]
+fn by_default_the_module_never_grows_raw() {
+    // Near segments (4-byte gaps): merging saves headers raw and on the wire.
+    let near = many_segments_wat(2000, 12, 4);
+    let input = wasm(&near);
+    let out = packed(&input, &Options::default());
+    assert!(out.len() < input.len(), "{} -> {}", input.len(), out.len());
+    // Far segments: only growth would pay, so nothing is done without leave.
+    let input = go_like_module(5_000);
+    let (out, step) = pack(&input, &Options::default());
+    assert!(out.is_none_or(|o| o.len() <= input.len()), "{}", step.detail);
 }

@@ -18,8 +18,9 @@
 //! `grown = raw(new) - raw(old)`, both over the data section, a candidate is kept
 //! only if
 //!   `saved >= proxy(old) * 5 / 1000` (0.5%: below that, brotli 11's own noise
-//!   decides) and `grown <= 8 * saved` (a byte on the wire costs more than 8 raw
-//!   bytes, which cost only decompression and the engine keeping the bytes);
+//!   decides) and `grown <= 0` by default: the module never grows raw. With
+//!   `allow_raw_growth`, `grown <= 8 * saved` (a byte on the wire costs more than 8
+//!   raw bytes, which cost only decompression and the engine keeping the bytes);
 //! of those the smallest proxy size wins (ties: smaller raw, then smaller gap). If
 //! none qualifies the module comes back unchanged. On 14 modules from npm, zstd 3
 //! picked layouts whose brotli 11 size was never worse than the input's and within
@@ -65,12 +66,14 @@ pub const PASS: &str = "pack-data";
 /// V8 refuses modules with more data segments than this (kV8MaxWasmDataSegments).
 pub const MAX_SEGMENTS: usize = 100_000;
 
-/// The largest gap (in bytes) written as zeros, one candidate layout each. 8 is
-/// about what a segment header costs raw; bigger gaps trade raw bytes for fewer
-/// headers, which usually pays once compressed.
-pub const GAP_THRESHOLDS: &[u64] = &[8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096];
+/// The largest gap (in bytes) written as zeros, one candidate layout each. A
+/// segment header costs about 7–9 bytes raw, so gaps below that shrink the module
+/// raw too; bigger gaps trade raw bytes for fewer headers, which usually pays once
+/// compressed (with `allow_raw_growth`).
+pub const GAP_THRESHOLDS: &[u64] = &[0, 2, 4, 6, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096];
 
-/// How many raw bytes one byte saved by the proxy codec may cost (see the rule).
+/// How many raw bytes one byte saved by the proxy codec may cost with
+/// `allow_raw_growth` (see the rule); none without it.
 /// Go modules need about 7: esbuild.wasm grows 0.97 MB raw to save 126 KB brotli 11.
 pub const RAW_BYTES_PER_PROXY_BYTE: u64 = 8;
 
@@ -128,11 +131,11 @@ pub fn run(bytes: &[u8], options: &Options) -> Result<PassResult> {
         .iter()
         .map(|m| nonzero_runs(&m.segments))
         .collect();
-    let Some(best) = best_candidate(&input.memories, &runs, old_section.len(), old_proxy)? else {
+    let growth = if options.allow_raw_growth { RAW_BYTES_PER_PROXY_BYTE } else { 0 };
+    let Some(best) = best_candidate(&input.memories, &runs, old_section.len(), old_proxy, growth)? else {
         let why = format!(
-            "kept the {old_segments} segments: no layout saved ≥ {}% compressed within {} raw bytes per byte saved",
+            "kept the {old_segments} segments: no layout saved ≥ {}% compressed within {growth} raw bytes per byte saved",
             MIN_PROXY_SAVING_PER_MILLE as f64 / 10.0,
-            RAW_BYTES_PER_PROXY_BYTE
         );
         return Ok(not_applied(StepStatus::Unchanged, why));
     };
@@ -174,13 +177,14 @@ fn not_applied(status: StepStatus, detail: impl Into<String>) -> PassResult {
     }
 }
 
-/// The exact acceptance rule stated in the header.
-pub fn pays(old_raw: usize, old_proxy: usize, new_raw: usize, new_proxy: usize) -> bool {
+/// The exact acceptance rule stated in the header; `growth` is how many raw bytes
+/// one saved proxy byte may cost.
+pub fn pays(old_raw: usize, old_proxy: usize, new_raw: usize, new_proxy: usize, growth: u64) -> bool {
     let saved = old_proxy.saturating_sub(new_proxy) as u64;
     let grown = new_raw.saturating_sub(old_raw) as u64;
     saved > 0
         && saved * 1000 >= old_proxy as u64 * MIN_PROXY_SAVING_PER_MILLE
-        && grown <= RAW_BYTES_PER_PROXY_BYTE * saved
+        && grown <= growth * saved
 }
 
 /// The codec that ranks layouts: zstd level 3 of the data section alone (the code
@@ -435,8 +439,9 @@ fn best_candidate(
     runs: &[Vec<Range<u64>>],
     old_raw: usize,
     old_proxy: usize,
+    growth: u64,
 ) -> Result<Option<Candidate>> {
-    let most_growth = RAW_BYTES_PER_PROXY_BYTE as u128 * old_proxy as u128;
+    let most_growth = growth as u128 * old_proxy as u128;
     let mut best: Option<Candidate> = None;
     let mut last_count = None;
     for &max_gap in GAP_THRESHOLDS {
@@ -462,7 +467,7 @@ fn best_candidate(
         let better = best
             .as_ref()
             .is_none_or(|b| (proxy, section.len()) < (b.proxy, b.section.len()));
-        if better && pays(old_raw, old_proxy, section.len(), proxy) {
+        if better && pays(old_raw, old_proxy, section.len(), proxy, growth) {
             best = Some(Candidate {
                 max_gap,
                 segments,
