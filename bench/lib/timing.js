@@ -1,0 +1,40 @@
+// Wall-clock timing: best of N runs.
+import { performance } from 'node:perf_hooks'
+
+/** How many timed runs a module of this size gets (fewer for big ones). */
+export function runsFor(bytes, { small = 3, medium = 2, large = 1 } = {}) {
+  if (bytes <= 4 * 1024 * 1024) return small
+  if (bytes <= 16 * 1024 * 1024) return medium
+  return large
+}
+
+/**
+ * Calls `fn` (sync or async) `runs` times and resolves with
+ * `{ ms: best, samples, value }`, `value` being the last run's result.
+ */
+export async function bestOf(runs, fn) {
+  const samples = []
+  let value
+  for (let i = 0; i < runs; i++) {
+    const started = performance.now()
+    value = await fn(i)
+    samples.push(performance.now() - started)
+  }
+  return { ms: Math.min(...samples), samples, value }
+}
+
+/**
+ * Like `bestOf` for functions that time themselves and resolve with
+ * `{ ms, ...rest }` (e.g. a child process whose wall time is `ms`). Stops at
+ * the first run that resolves with `ok === false`, and returns that one.
+ */
+export async function bestOfTimed(runs, fn) {
+  const samples = []
+  let value
+  for (let i = 0; i < runs; i++) {
+    value = await fn(i)
+    if (value.ok === false) return { ...value, samples }
+    samples.push(value.ms)
+  }
+  return { ...value, ms: Math.min(...samples), samples }
+}
