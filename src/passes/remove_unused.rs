@@ -44,7 +44,7 @@ pub fn run(bytes: &[u8], options: &Options) -> Result<PassResult> {
         Ok(used) => used,
         Err(e) => return skipped(format!("cannot analyse the module: {e}")),
     };
-    let maps = IndexMaps::new(&items, &used);
+    let maps = IndexMaps::new(&used);
     if maps.is_identity() {
         let step = Step { pass: PASS, status: StepStatus::Unchanged, detail: "nothing unused".into(), bytes_saved: 0 };
         return Ok(PassResult { bytes: None, step });
@@ -78,6 +78,21 @@ struct IndexMaps {
     tags: Vec<u32>,
     elems: Vec<u32>,
     types: Vec<u32>,
+    /// Per space, the lowest index whose number changes (`UNCHANGED` if none):
+    /// everything below it keeps its number. Asked once per function body, so
+    /// computed once here rather than by scanning the maps each time.
+    first_changed: FirstChanged,
+}
+
+const UNCHANGED: u32 = u32::MAX;
+
+struct FirstChanged {
+    func: u32,
+    table: u32,
+    global: u32,
+    tag: u32,
+    elem: u32,
+    ty: u32,
 }
 
 /// Numbers the kept entries in order.
@@ -96,11 +111,7 @@ fn compact(kept: &[bool]) -> Vec<u32> {
 }
 
 fn first_changed(map: &[u32]) -> u32 {
-    map.iter().enumerate().find(|(old, new)| **new != *old as u32).map_or(u32::MAX, |(old, _)| old as u32)
-}
-
-fn is_identity(map: &[u32]) -> bool {
-    first_changed(map) == u32::MAX
+    map.iter().enumerate().find(|(old, new)| **new != *old as u32).map_or(UNCHANGED, |(old, _)| old as u32)
 }
 
 fn removed_count(map: &[u32]) -> usize {
@@ -108,30 +119,35 @@ fn removed_count(map: &[u32]) -> usize {
 }
 
 impl IndexMaps {
-    fn new(items: &ModuleItems<'_>, used: &Used) -> Self {
-        IndexMaps {
-            funcs: compact(&used.funcs),
-            tables: compact(&used.tables),
-            globals: compact(&used.globals),
-            tags: compact(&used.tags),
-            elems: compact(&used.elems),
-            types: compact(&used.types).into_iter().take(items.type_count() as usize).collect(),
-        }
+    fn new(used: &Used) -> Self {
+        let (funcs, tables, globals) = (compact(&used.funcs), compact(&used.tables), compact(&used.globals));
+        let (tags, elems, types) = (compact(&used.tags), compact(&used.elems), compact(&used.types));
+        let first_changed = FirstChanged {
+            func: first_changed(&funcs),
+            table: first_changed(&tables),
+            global: first_changed(&globals),
+            tag: first_changed(&tags),
+            elem: first_changed(&elems),
+            ty: first_changed(&types),
+        };
+        IndexMaps { funcs, tables, globals, tags, elems, types, first_changed }
     }
 
     fn is_identity(&self) -> bool {
-        [&self.funcs, &self.tables, &self.globals, &self.tags, &self.elems, &self.types].iter().all(|m| is_identity(m))
+        let f = &self.first_changed;
+        [f.func, f.table, f.global, f.tag, f.elem, f.ty].iter().all(|&first| first == UNCHANGED)
     }
 
     /// Whether a body whose highest indices are `refs` reads the same after renumbering.
     fn keeps_numbers_of(&self, refs: &HighestRefs) -> bool {
-        let fits = |highest: Option<u32>, map: &[u32]| highest.is_none_or(|h| h < first_changed(map));
-        fits(refs.func, &self.funcs)
-            && fits(refs.table, &self.tables)
-            && fits(refs.global, &self.globals)
-            && fits(refs.tag, &self.tags)
-            && fits(refs.elem, &self.elems)
-            && fits(refs.ty, &self.types)
+        let fits = |highest: Option<u32>, first: u32| highest.is_none_or(|h| h < first);
+        let f = &self.first_changed;
+        fits(refs.func, f.func)
+            && fits(refs.table, f.table)
+            && fits(refs.global, f.global)
+            && fits(refs.tag, f.tag)
+            && fits(refs.elem, f.elem)
+            && fits(refs.ty, f.ty)
     }
 
     fn describe_removed(&self, items: &ModuleItems<'_>) -> String {
@@ -205,7 +221,7 @@ fn rewrite(sections: &[Section<'_>], items: &ModuleItems<'_>, used: &Used, maps:
             out.push(encoded(&elements));
         }
         let rewritten = match section.id {
-            1 if !is_identity(&maps.types) => Some(rewrite_types(items, maps)?),
+            1 if maps.first_changed.ty != UNCHANGED => Some(rewrite_types(items, maps)?),
             2 => rewrite_imports(items, maps)?,
             3 => Some(rewrite_functions(items, maps)?),
             4 => Some(rewrite_tables(items, maps)?),
@@ -214,7 +230,7 @@ fn rewrite(sections: &[Section<'_>], items: &ModuleItems<'_>, used: &Used, maps:
             8 => Some(encoded(&wasm_encoder::StartSection { function_index: mapped(&maps.funcs, items.start.unwrap(), "function")? })),
             9 => Some(rewrite_elements(items, maps, &missing_declarations)?),
             10 => Some(rewrite_code(items, used, maps)?),
-            11 if !is_identity(&maps.globals) => Some(rewrite_data(items, maps)?),
+            11 if maps.first_changed.global != UNCHANGED => Some(rewrite_data(items, maps)?),
             13 => Some(rewrite_tags(items, maps)?),
             0 if section.custom_name == Some("name") => Some(rewrite_names(items, maps)?),
             _ => None,
@@ -239,7 +255,7 @@ fn rewrite_imports(items: &ModuleItems<'_>, maps: &IndexMaps) -> Result<Option<V
     let mut renumber = Renumber(maps);
     let mut imports = wasm_encoder::ImportSection::new();
     let (mut func, mut table, mut global, mut tag) = (0usize, 0usize, 0usize, 0usize);
-    let mut changed = !is_identity(&maps.types);
+    let mut changed = maps.first_changed.ty != UNCHANGED;
     for import in &items.imports {
         let kept = match import.ty {
             TypeRef::Func(_) | TypeRef::FuncExact(_) => next_kept(&maps.funcs, &mut func),
