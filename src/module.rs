@@ -53,6 +53,12 @@ fn known_section_name(id: u8) -> &'static str {
     }
 }
 
+/// Custom sections only a relocatable object file (a linker's input, not a module
+/// to ship) carries; passes that renumber anything leave such files alone.
+pub fn is_object_file_section(name: &str) -> bool {
+    name == "linking" || name.starts_with("reloc.")
+}
+
 /// Full validation with every feature wasmparser knows: a module the browser would
 /// take must never be refused, and anything else is reported with its offset.
 pub fn validate(bytes: &[u8]) -> Result<()> {

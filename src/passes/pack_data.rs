@@ -235,7 +235,7 @@ pub fn read_packable<'a>(
                 code_names_data = names_data_segment(body).map_err(|e| Error::malformed(&e))?;
             }
             Payload::CustomSection(reader)
-                if reader.name() == "linking" || reader.name().starts_with("reloc.") =>
+                if module::is_object_file_section(reader.name()) =>
             {
                 return skip(format!(
                     "custom section `{}`: an object file, not a linked module",

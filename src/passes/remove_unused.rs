@@ -65,9 +65,9 @@ pub fn run(bytes: &[u8], options: &Options) -> Result<PassResult> {
 /// Custom sections that hold code offsets or indices we do not rewrite.
 fn refers_to_code(name: &str) -> bool {
     name.starts_with(".debug_")
-        || name.starts_with("reloc.")
         || name.starts_with("metadata.code.")
-        || matches!(name, "sourceMappingURL" | "external_debug_info" | "linking")
+        || matches!(name, "sourceMappingURL" | "external_debug_info")
+        || module::is_object_file_section(name)
 }
 
 /// Old index → new index for every space; `REMOVED` for what goes.
