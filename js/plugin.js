@@ -8,6 +8,7 @@ import { createFilter } from '@rollup/pluginutils'
 import { transform, compress, inspect } from './native.js'
 import { RESOLVED_RUNTIME_ID, RUNTIME_ID, devEsmGlue, esmGlue, initGlue, runtimeCode, urlGlue } from './glue.js'
 import { formatTable } from './report.js'
+import { devServerSupport } from './dev-server.js'
 
 const WASM_ID = /\.wasm(?:\?|$)/
 const COMPRESSED_EXTENSIONS = { br: '.br', zst: '.zst', gz: '.gz' }
@@ -32,6 +33,7 @@ export default function wasmSqueeze(options = {}) {
   let logger
   /** @type {Map<string, Promise<Emitted>>} source file → its emitted asset */
   let emitted = new Map()
+  const devServer = devServerSupport()
 
   /** Reads, optimizes, emits and starts compressing one source wasm, once per build. */
   function emitWasm(ctx, file) {
@@ -67,11 +69,20 @@ export default function wasmSqueeze(options = {}) {
     name: 'wasm-squeeze',
     enforce: 'pre',
 
+    config(_config, env) {
+      return devServer.config(env, this?.meta)
+    },
+
     configResolved(config) {
+      devServer.configResolved(config)
       isServe = config.command === 'serve'
       isSsr = Boolean(config.build?.ssr)
       root = config.root
       logger = config.logger
+    },
+
+    configureServer(server) {
+      devServer.configureServer(server)
     },
 
     buildStart() {

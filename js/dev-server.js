@@ -1,0 +1,192 @@
+// `vite serve` and wasm that lives inside dependencies.
+//
+// wasm-bindgen `--target web` and Emscripten `-sEXPORT_ES6` output find their wasm
+// with `new URL('x.wasm', import.meta.url)`. Vite 7 pre-bundles dependencies with
+// esbuild into `<cacheDir>/deps/`, which moves the JS away from its wasm: the URL
+// then points into the deps folder, where nothing is, and the SPA fallback answers
+// with index.html ("expected magic word 00 61 73 6d"). Vite 8's Rolldown optimizer
+// rewrites such URLs to the file's `/@fs/` URL itself; this module does the same for
+// Vite 7 through `optimizeDeps.esbuildOptions.plugins` (a documented option), and,
+// on any Vite, answers a request for a wasm that is not in the deps folder with a 404
+// and a warning that says what to do, instead of HTML.
+import { existsSync, readFileSync, readdirSync } from 'node:fs'
+import { readFile } from 'node:fs/promises'
+import path from 'node:path'
+
+/** `new URL('<relative>.wasm', import.meta.url)`, the specifier a plain string literal. */
+const WASM_URL = /new\s+URL\(\s*(['"`])([^'"`$\\\n]+?\.wasm)\1\s*,\s*import\.meta\.url\s*\)/g
+const ABSOLUTE = /^(?:[a-z][a-z\d+.-]*:|\/)/i
+
+/**
+ * The base the dev server serves under: a full-URL `base` is served at its path,
+ * a relative one (`./`, ``) at `/`. Pure.
+ * @param {string} base Vite's resolved `config.base`
+ */
+export function devBase(base = '/') {
+  let pathname = /^[a-z][a-z\d+.-]*:\/\//i.test(base) ? new URL(base).pathname : base
+  if (!pathname.startsWith('/')) pathname = '/'
+  return pathname.endsWith('/') ? pathname : pathname + '/'
+}
+
+/** The dev-server URL of a file by its absolute path (Vite's `/@fs/` prefix). Pure. */
+export function fsUrl(base, file) {
+  const posix = file.split(path.sep).join('/')
+  return `${devBase(base)}@fs/${posix.replace(/^\/+/, '')}`
+}
+
+/**
+ * Points every `new URL('x.wasm', import.meta.url)` in a dependency's code at the
+ * wasm's own `/@fs/` URL, so the reference survives the file moving into the deps
+ * folder. URLs whose file does not exist, and absolute ones, are left alone.
+ * @param {string} code
+ * @param {string} file absolute path of the module the code comes from
+ * @param {string} base dev-server base
+ * @param {(file: string) => boolean} [exists]
+ * @returns {string} the code, the same string when nothing changed
+ */
+export function rewriteDepWasmUrls(code, file, base, exists = existsSync) {
+  if (!code.includes('.wasm')) return code
+  return code.replace(WASM_URL, (match, _quote, specifier) => {
+    if (ABSOLUTE.test(specifier)) return match
+    const target = path.resolve(path.dirname(file), specifier)
+    return exists(target) ? `new URL(${JSON.stringify(fsUrl(base, target))}, import.meta.url)` : match
+  })
+}
+
+/**
+ * The esbuild plugin Vite 7's dependency optimizer runs: dependency modules that
+ * reference wasm by `new URL` are loaded with the reference rewritten.
+ * @param {() => string} getBase the dev base, read when the optimizer runs
+ */
+export function esbuildDepWasmPlugin(getBase) {
+  return {
+    name: 'wasm-squeeze:dep-wasm-url',
+    setup(build) {
+      build.onLoad({ filter: /\.m?js$/ }, async ({ path: file }) => {
+        const code = await readFile(file, 'utf8')
+        const rewritten = rewriteDepWasmUrls(code, file, getBase())
+        // undefined: esbuild (and Vite's own plugin) load the file as usual.
+        return rewritten === code ? undefined : { contents: rewritten, loader: 'js' }
+      })
+    },
+  }
+}
+
+/**
+ * Connect middleware: a `.wasm` requested from the deps folder that is not there
+ * gets a 404 with a message (and one warning per file in the terminal) instead of
+ * Vite's HTML fallback.
+ * @param {{ root: string, base: string, cacheDir: string, logger: { warn(msg: string): void } }} config
+ */
+export function missingDepWasmMiddleware({ root, base, cacheDir, logger }) {
+  const prefix = devBase(base)
+  const warned = new Set()
+  return function wasmSqueezeMissingDepWasm(req, res, next) {
+    const file = requestedFile(req.url, prefix, root)
+    if (!file || !file.endsWith('.wasm') || !inside(cacheDir, file) || existsSync(file)) return next()
+    const message = missingDepWasmMessage(path.basename(file), dependencyHolding(cacheDir, path.basename(file)))
+    if (!warned.has(file)) {
+      warned.add(file)
+      logger.warn(`[wasm-squeeze] ${req.url}: ${message}`)
+    }
+    res.statusCode = 404
+    res.setHeader('Content-Type', 'text/plain; charset=utf-8')
+    res.end(`wasm-squeeze: ${message}\n`)
+  }
+}
+
+/** What the user reads when a dependency's wasm is missing from the deps folder. Pure. */
+export function missingDepWasmMessage(wasm, dependency) {
+  const name = dependency ? JSON.stringify(dependency) : 'the dependency that loads it'
+  return (
+    `${wasm} was requested from Vite's pre-bundled dependencies, where it does not exist: ` +
+    `pre-bundling moved the JS that loads it with new URL(..., import.meta.url) away from it. ` +
+    `Add ${name} to optimizeDeps.exclude in vite.config.js, ` +
+    `or import the wasm with "?url" and pass that URL to the package's init function.`
+  )
+}
+
+/** Absolute file a dev-server request maps to, or null. */
+function requestedFile(url = '', prefix, root) {
+  let pathname
+  try {
+    pathname = decodeURIComponent(new URL(url, 'http://localhost').pathname)
+  } catch {
+    return null
+  }
+  if (!pathname.startsWith(prefix)) return null
+  const rest = pathname.slice(prefix.length)
+  if (rest.startsWith('@fs/')) {
+    const fsPath = rest.slice('@fs/'.length)
+    return path.resolve(/^[a-zA-Z]:/.test(fsPath) ? fsPath : '/' + fsPath)
+  }
+  return path.resolve(root, rest)
+}
+
+function inside(dir, file) {
+  const relative = path.relative(dir, file)
+  return relative !== '' && !relative.startsWith('..') && !path.isAbsolute(relative)
+}
+
+/**
+ * Which pre-bundled dependency ships a file of this name (from the optimizer's
+ * `_metadata.json`), so the message can name it; null when that cannot be told.
+ */
+function dependencyHolding(cacheDir, wasmName) {
+  let optimized
+  try {
+    optimized = JSON.parse(readFileSync(path.join(cacheDir, 'deps', '_metadata.json'), 'utf8')).optimized ?? {}
+  } catch {
+    return null
+  }
+  for (const [name, { src }] of Object.entries(optimized)) {
+    if (!src) continue
+    const packageRoot = packageRootOf(path.resolve(cacheDir, 'deps', src))
+    if (packageRoot && containsFile(packageRoot, wasmName)) return name
+  }
+  return null
+}
+
+function packageRootOf(file) {
+  for (let dir = path.dirname(file); dir !== path.dirname(dir); dir = path.dirname(dir)) {
+    if (existsSync(path.join(dir, 'package.json'))) return dir
+  }
+  return null
+}
+
+function containsFile(dir, name, budget = { entries: 5000 }) {
+  let entries
+  try {
+    entries = readdirSync(dir, { withFileTypes: true })
+  } catch {
+    return false
+  }
+  for (const entry of entries) {
+    if (--budget.entries < 0) return false
+    if (entry.isFile() && entry.name === name) return true
+    if (entry.isDirectory() && entry.name !== 'node_modules' && containsFile(path.join(dir, entry.name), name, budget)) return true
+  }
+  return false
+}
+
+/**
+ * The plugin's dev-server wiring, one object per plugin instance.
+ * `config` adds the optimizer plugin on Vite 7 (Vite 8 rewrites these URLs itself);
+ * `configureServer` installs the 404-with-advice middleware.
+ */
+export function devServerSupport() {
+  let base = '/'
+  return {
+    /** @param {{ command: string }} env @param {{ rolldownVersion?: string } | undefined} meta */
+    config(env, meta) {
+      if (env.command !== 'serve' || meta?.rolldownVersion) return null
+      return { optimizeDeps: { esbuildOptions: { plugins: [esbuildDepWasmPlugin(() => base)] } } }
+    },
+    configResolved(config) {
+      base = devBase(config.base)
+    },
+    configureServer(server) {
+      server.middlewares.use(missingDepWasmMiddleware(server.config))
+    },
+  }
+}
