@@ -1,0 +1,199 @@
+// `vite serve` behaviours on Vite 8 and Vite 7, with a real dev server and Chromium:
+// wasm inside a pre-bundled dependency (brotli-wasm, which finds its wasm with
+// `new URL(..., import.meta.url)`) loads; a wasm missing from the deps folder gets a
+// 404 with advice instead of HTML; and HMR is unaffected (a JS module next to a wasm
+// import hot-updates, editing the .wasm reloads the page).
+import assert from 'node:assert/strict'
+import { readFile, writeFile } from 'node:fs/promises'
+import { createRequire } from 'node:module'
+import path from 'node:path'
+import { describe, test } from 'node:test'
+import { createLogger, createServer as createVite8 } from 'vite'
+import { createServer as createVite7 } from 'vite7'
+import wasmSqueeze from '../js/plugin.js'
+import { devBase, fsUrl, rewriteDepWasmUrls } from '../js/dev-server.js'
+import { withPage } from './helpers/browser.js'
+import { REPO, tempDir } from './helpers/example.js'
+import { wat } from './helpers/wat.js'
+
+const require = createRequire(import.meta.url)
+const DEP_APP = path.join(REPO, 'test/fixtures/dev-wasm-dep')
+// The package's exports hide package.json; its Node entry sits at the package root.
+const BROTLI_WASM = path.join(path.dirname(require.resolve('brotli-wasm')), 'pkg.web/brotli_wasm_bg.wasm')
+const VITES = [
+  ['Vite 8', createVite8],
+  ['Vite 7', createVite7],
+]
+
+/** A logger that keeps warnings, so tests can read what the user would see. */
+function recordingLogger() {
+  const logger = createLogger('error', { allowClearScreen: false })
+  const warnings = []
+  const warn = logger.warn.bind(logger)
+  logger.warn = (message, options) => {
+    warnings.push(message)
+    warn(message, options)
+  }
+  return { logger, warnings }
+}
+
+/** Starts a dev server, runs `fn(url, server)`, always closes it. */
+async function withServer(createServer, config, fn) {
+  const server = await createServer({
+    configFile: false,
+    logLevel: 'warn',
+    server: { host: '127.0.0.1', port: 0, strictPort: false, ws: { host: '127.0.0.1' } },
+    ...config,
+  })
+  await server.listen()
+  try {
+    return await fn(server.resolvedUrls.local[0], server)
+  } finally {
+    await server.close()
+  }
+}
+
+/** Loads the dependency fixture; returns what the page computed and every .wasm response. */
+async function loadDepApp(url) {
+  return withPage(async (page) => {
+    const wasm = []
+    page.on('response', async (response) => {
+      if (new URL(response.url()).pathname.endsWith('.wasm')) {
+        wasm.push({ url: response.url(), status: response.status(), type: response.headers()['content-type'], body: await response.body() })
+      }
+    })
+    await page.goto(url)
+    await page.waitForFunction(() => window.__result, null, { timeout: 20_000 })
+    return { result: await page.evaluate(() => window.__result), wasm }
+  })
+}
+
+describe('rewriting dependency wasm URLs (pure)', () => {
+  const exists = (file) => file === '/dep/pkg/x_bg.wasm'
+  test('a relative new URL to an existing wasm points at its /@fs/ URL under the base', () => {
+    for (const quote of [`'`, '"', '`']) {
+      const code = `input = new URL(${quote}x_bg.wasm${quote}, import.meta.url);`
+      assert.equal(rewriteDepWasmUrls(code, '/dep/pkg/x.js', '/app/', exists), 'input = new URL("/app/@fs/dep/pkg/x_bg.wasm", import.meta.url);')
+    }
+    assert.equal(rewriteDepWasmUrls(`new URL( './pkg/x_bg.wasm' , import.meta.url )`, '/dep/x.js', '/', exists), 'new URL("/@fs/dep/pkg/x_bg.wasm", import.meta.url)')
+  })
+  test('absolute, templated, missing and non-wasm URLs are left alone', () => {
+    for (const code of [
+      `new URL('/x_bg.wasm', import.meta.url)`,
+      `new URL('https://cdn.example/x_bg.wasm', import.meta.url)`,
+      'new URL(`${dir}/x_bg.wasm`, import.meta.url)',
+      `new URL('other.wasm', import.meta.url)`,
+      `new URL('x_bg.js', import.meta.url)`,
+    ]) {
+      assert.equal(rewriteDepWasmUrls(code, '/dep/pkg/x.js', '/', exists), code)
+    }
+  })
+  test('the dev base: full URLs by their path, relative bases at /', () => {
+    assert.equal(devBase('/'), '/')
+    assert.equal(devBase('/sub'), '/sub/')
+    assert.equal(devBase('./'), '/')
+    assert.equal(devBase(''), '/')
+    assert.equal(devBase('https://cdn.example/app/'), '/app/')
+  })
+})
+
+describe('vite serve: wasm inside a pre-bundled dependency', () => {
+  for (const [label, createServer] of VITES) {
+    test(`${label}: brotli-wasm loads its own wasm, served as application/wasm`, async () => {
+      const cache = await tempDir('deps-cache')
+      try {
+        const { logger, warnings } = recordingLogger()
+        const config = { root: DEP_APP, cacheDir: cache.dir, customLogger: logger, plugins: [wasmSqueeze()] }
+        await withServer(createServer, config, async (url) => {
+          const { result, wasm } = await loadDepApp(url)
+          assert.deepEqual(result, { ok: true, packed: result.packed, length: 1900 }, JSON.stringify(result))
+          assert.equal(wasm.length, 1, 'one wasm request')
+          assert.equal(wasm[0].type, 'application/wasm')
+          assert.ok(wasm[0].body.equals(await readFile(BROTLI_WASM)), 'the package’s own wasm, byte for byte')
+
+          // A wasm the deps folder does not have: a 404 with advice, not index.html.
+          const missing = new URL(fsUrl('/', path.join(cache.dir, 'deps', 'brotli_wasm_bg.wasm')), url)
+          const response = await fetch(missing)
+          assert.equal(response.status, 404)
+          const body = await response.text()
+          assert.match(body, /optimizeDeps\.exclude/)
+          assert.match(body, /"brotli-wasm"/, 'names the package, from the optimizer metadata')
+          assert.equal(warnings.filter((w) => w.includes('optimizeDeps.exclude')).length, 1, 'warned once in the terminal')
+        })
+      } finally {
+        await cache.remove()
+      }
+    })
+  }
+
+  test('Vite 7 without the plugin: the pain point this fixes (HTML served for the wasm)', async () => {
+    const cache = await tempDir('deps-cache')
+    try {
+      await withServer(createVite7, { root: DEP_APP, cacheDir: cache.dir, plugins: [] }, async (url) => {
+        const { result, wasm } = await loadDepApp(url)
+        assert.equal(result.ok, false)
+        assert.match(result.error, /magic word/)
+        assert.ok(wasm.some((r) => r.type?.startsWith('text/html')), 'index.html came back for the wasm')
+      })
+    } finally {
+      await cache.remove()
+    }
+  })
+})
+
+const answerWasm = (n) => wat(`(module (func (export "answer") (result i32) i32.const ${n}))`)
+const labelJs = (text) => `document.querySelector('#label').textContent = ${JSON.stringify(text)}\nimport.meta.hot?.accept()\n`
+
+describe('vite serve: HMR with wasm imports', () => {
+  for (const [label, createServer] of VITES) {
+    test(`${label}: a JS edit hot-updates without a reload; a .wasm edit reloads with the new module`, async () => {
+      const app = await tempDir('hmr')
+      try {
+        await writeFile(path.join(app.dir, 'index.html'), '<!doctype html><link rel="icon" href="data:,"><p id="label"></p><p id="wasm"></p><script type="module" src="/main.js"></script>\n')
+        await writeFile(
+          path.join(app.dir, 'main.js'),
+          [
+            "import init from './answer.wasm?init'",
+            "import { answer } from './answer.wasm'",
+            "import './label.js'",
+            'const { exports } = await init()',
+            "document.querySelector('#wasm').textContent = `${answer()} ${exports.answer()}`",
+          ].join('\n'),
+        )
+        await writeFile(path.join(app.dir, 'label.js'), labelJs('label one'))
+        await writeFile(path.join(app.dir, 'answer.wasm'), answerWasm(1))
+        const config = { root: app.dir, cacheDir: path.join(app.dir, '.vite'), plugins: [wasmSqueeze()] }
+        await withServer(createServer, config, (url) =>
+          withPage(async (page, log) => {
+            const wasmTypes = []
+            page.on('response', (r) => {
+              // The wasm itself is fetched; `x.wasm?init` and friends are JS modules.
+              if (r.request().resourceType() === 'fetch') wasmTypes.push(`${new URL(r.url()).pathname} ${r.headers()['content-type']}`)
+            })
+            const text = (selector, expected) =>
+              page.waitForFunction(([s, e]) => document.querySelector(s)?.textContent === e, [selector, expected], { timeout: 15_000 })
+
+            await page.goto(url)
+            await text('#wasm', '1 1')
+            await text('#label', 'label one')
+            await page.evaluate(() => (window.__sameDocument = true))
+
+            await writeFile(path.join(app.dir, 'label.js'), labelJs('label two'))
+            await text('#label', 'label two')
+            assert.equal(await page.evaluate(() => window.__sameDocument), true, 'hot update, no reload')
+            assert.equal(await page.textContent('#wasm'), '1 1')
+
+            await writeFile(path.join(app.dir, 'answer.wasm'), answerWasm(2))
+            await text('#wasm', '2 2')
+            assert.equal(await page.evaluate(() => window.__sameDocument), undefined, 'the page reloaded')
+            assert.ok(wasmTypes.length >= 2, `fetched before and after the reload: ${wasmTypes}`)
+            assert.ok(wasmTypes.every((t) => t === '/answer.wasm application/wasm'), `wasm content types: ${wasmTypes}`)
+            assert.deepEqual(log.errors, [])
+          }),
+        )
+      } finally {
+        await app.remove()
+      }
+    })
+  }
+})
