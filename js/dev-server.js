@@ -66,7 +66,9 @@ export function esbuildDepWasmPlugin(getBase) {
         const code = await readFile(file, 'utf8')
         const rewritten = rewriteDepWasmUrls(code, file, getBase())
         // undefined: esbuild (and Vite's own plugin) load the file as usual.
-        return rewritten === code ? undefined : { contents: rewritten, loader: 'js' }
+        if (rewritten === code) return undefined
+        const loader = build.initialOptions.loader?.[path.extname(file)] ?? 'js'
+        return { contents: rewritten, loader }
       })
     },
   }
