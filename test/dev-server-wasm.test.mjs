@@ -11,7 +11,7 @@ import { describe, test } from 'node:test'
 import { createLogger, createServer as createVite8 } from 'vite'
 import { createServer as createVite7 } from 'vite7'
 import wasmSqueeze from '../js/plugin.js'
-import { devBase, fsUrl, rewriteDepWasmUrls } from '../js/dev-server.js'
+import { devBase, fsUrl, missingDepWasmMiddleware, rewriteDepWasmUrls } from '../js/dev-server.js'
 import { withPage } from './helpers/browser.js'
 import { REPO, tempDir } from './helpers/example.js'
 import { wat } from './helpers/wat.js'
@@ -68,7 +68,7 @@ async function loadDepApp(url) {
   })
 }
 
-describe('rewriting dependency wasm URLs (pure)', () => {
+describe('dev-server helpers (no server)', () => {
   const exists = (file) => file === '/dep/pkg/x_bg.wasm'
   test('a relative new URL to an existing wasm points at its /@fs/ URL under the base', () => {
     for (const quote of [`'`, '"', '`']) {
@@ -88,6 +88,24 @@ describe('rewriting dependency wasm URLs (pure)', () => {
       assert.equal(rewriteDepWasmUrls(code, '/dep/pkg/x.js', '/', exists), code)
     }
   })
+  test('the 404 middleware answers only for wasm under the deps folder that is not there', () => {
+    const warnings = []
+    const middleware = missingDepWasmMiddleware({ root: '/app', base: '/sub/', cacheDir: '/app/node_modules/.vite', logger: { warn: (m) => warnings.push(m) } })
+    const call = (url) => {
+      const res = { statusCode: 200, headers: {}, setHeader(k, v) { this.headers[k] = v }, end(body) { this.body = body } }
+      let passed = false
+      middleware({ url }, res, () => (passed = true))
+      return passed ? 'next' : `${res.statusCode} ${res.body}`
+    }
+    assert.match(call('/sub/node_modules/.vite/deps/x_bg.wasm?v=1'), /^404 wasm-squeeze: x_bg\.wasm .*optimizeDeps\.exclude/)
+    assert.match(call('/sub/@fs/app/node_modules/.vite/deps/y_bg.wasm'), /^404 /)
+    assert.equal(call('/sub/src/x_bg.wasm'), 'next', 'not in the deps folder')
+    assert.equal(call('/sub/node_modules/.vite/deps/chunk.js'), 'next', 'not wasm')
+    assert.equal(call('/node_modules/.vite/deps/x_bg.wasm'), 'next', 'outside the base')
+    call('/sub/node_modules/.vite/deps/x_bg.wasm')
+    assert.equal(warnings.length, 2, 'one warning per missing file')
+  })
+
   test('the dev base: full URLs by their path, relative bases at /', () => {
     assert.equal(devBase('/'), '/')
     assert.equal(devBase('/sub'), '/sub/')

@@ -105,6 +105,14 @@ describe('installed from npm tarballs into a fresh Vite project', () => {
     assert.ok(!files.some((f) => f.endsWith('.node')), 'no addon in the main package: it comes from the platform package')
   })
 
+  test('nothing runs at install time: no install scripts in either package', () => {
+    for (const { manifest } of [release.main, release.platform]) {
+      for (const hook of ['preinstall', 'install', 'postinstall', 'prepare']) {
+        assert.equal(manifest.scripts?.[hook], undefined, `${manifest.name} has a ${hook} script`)
+      }
+    }
+  })
+
   test('the platform tarball holds the addon and its manifest only', () => {
     const { files, manifest } = release.platform
     assert.deepEqual(files, ['README.md', `wasm-squeeze.${release.abi}.node`, 'package.json'].sort())
