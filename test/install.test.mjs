@@ -39,6 +39,8 @@ function userEnv() {
     env[key] = value
   }
   env.PATH = isolatedPath()
+  // napi's loader then checks the platform package's version against its own.
+  env.NAPI_RS_ENFORCE_VERSION_CHECK = '1'
   return env
 }
 
