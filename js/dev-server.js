@@ -28,10 +28,14 @@ export function devBase(base = '/') {
   return pathname.endsWith('/') ? pathname : pathname + '/'
 }
 
-/** The dev-server URL of a file by its absolute path (Vite's `/@fs/` prefix). Pure. */
-export function fsUrl(base, file) {
+/**
+ * The dev-server URL of a file by its absolute path (Vite's `/@fs/` prefix), without
+ * the base: Vite's own `new URL(…, import.meta.url)` transform resolves it to the
+ * file and adds the base (a base written here would be added twice). Pure.
+ */
+export function fsUrl(file) {
   const posix = file.split(path.sep).join('/')
-  return `${devBase(base)}@fs/${posix.replace(/^\/+/, '')}`
+  return `/@fs/${posix.replace(/^\/+/, '')}`
 }
 
 /**
@@ -40,31 +44,29 @@ export function fsUrl(base, file) {
  * folder. URLs whose file does not exist, and absolute ones, are left alone.
  * @param {string} code
  * @param {string} file absolute path of the module the code comes from
- * @param {string} base dev-server base
  * @param {(file: string) => boolean} [exists]
  * @returns {string} the code, the same string when nothing changed
  */
-export function rewriteDepWasmUrls(code, file, base, exists = existsSync) {
+export function rewriteDepWasmUrls(code, file, exists = existsSync) {
   if (!code.includes('.wasm')) return code
   return code.replace(WASM_URL, (match, _quote, specifier) => {
     if (ABSOLUTE.test(specifier)) return match
     const target = path.resolve(path.dirname(file), specifier)
-    return exists(target) ? `new URL(${JSON.stringify(fsUrl(base, target))}, import.meta.url)` : match
+    return exists(target) ? `new URL(${JSON.stringify(fsUrl(target))}, import.meta.url)` : match
   })
 }
 
 /**
  * The esbuild plugin Vite 7's dependency optimizer runs: dependency modules that
  * reference wasm by `new URL` are loaded with the reference rewritten.
- * @param {() => string} getBase the dev base, read when the optimizer runs
  */
-export function esbuildDepWasmPlugin(getBase) {
+export function esbuildDepWasmPlugin() {
   return {
     name: 'wasm-squeeze:dep-wasm-url',
     setup(build) {
       build.onLoad({ filter: /\.m?js$/ }, async ({ path: file }) => {
         const code = await readFile(file, 'utf8')
-        const rewritten = rewriteDepWasmUrls(code, file, getBase())
+        const rewritten = rewriteDepWasmUrls(code, file)
         // undefined: esbuild (and Vite's own plugin) load the file as usual.
         if (rewritten === code) return undefined
         const loader = build.initialOptions.loader?.[path.extname(file)] ?? 'js'
@@ -177,15 +179,11 @@ function containsFile(dir, name, budget = { entries: 5000 }) {
  * `configureServer` installs the 404-with-advice middleware.
  */
 export function devServerSupport() {
-  let base = '/'
   return {
     /** @param {{ command: string }} env @param {{ rolldownVersion?: string } | undefined} meta */
     config(env, meta) {
       if (env.command !== 'serve' || meta?.rolldownVersion) return null
-      return { optimizeDeps: { esbuildOptions: { plugins: [esbuildDepWasmPlugin(() => base)] } } }
-    },
-    configResolved(config) {
-      base = devBase(config.base)
+      return { optimizeDeps: { esbuildOptions: { plugins: [esbuildDepWasmPlugin()] } } }
     },
     configureServer(server) {
       server.middlewares.use(missingDepWasmMiddleware(server.config))

@@ -74,7 +74,6 @@ export default function wasmSqueeze(options = {}) {
     },
 
     configResolved(config) {
-      devServer.configResolved(config)
       isServe = config.command === 'serve'
       isSsr = Boolean(config.build?.ssr)
       root = config.root

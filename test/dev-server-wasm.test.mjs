@@ -70,12 +70,12 @@ async function loadDepApp(url) {
 
 describe('dev-server helpers (no server)', () => {
   const exists = (file) => file === '/dep/pkg/x_bg.wasm'
-  test('a relative new URL to an existing wasm points at its /@fs/ URL under the base', () => {
+  test('a relative new URL to an existing wasm points at its /@fs/ URL', () => {
     for (const quote of [`'`, '"', '`']) {
       const code = `input = new URL(${quote}x_bg.wasm${quote}, import.meta.url);`
-      assert.equal(rewriteDepWasmUrls(code, '/dep/pkg/x.js', '/app/', exists), 'input = new URL("/app/@fs/dep/pkg/x_bg.wasm", import.meta.url);')
+      assert.equal(rewriteDepWasmUrls(code, '/dep/pkg/x.js', exists), 'input = new URL("/@fs/dep/pkg/x_bg.wasm", import.meta.url);')
     }
-    assert.equal(rewriteDepWasmUrls(`new URL( './pkg/x_bg.wasm' , import.meta.url )`, '/dep/x.js', '/', exists), 'new URL("/@fs/dep/pkg/x_bg.wasm", import.meta.url)')
+    assert.equal(rewriteDepWasmUrls(`new URL( './pkg/x_bg.wasm' , import.meta.url )`, '/dep/x.js', exists), 'new URL("/@fs/dep/pkg/x_bg.wasm", import.meta.url)')
   })
   test('absolute, templated, missing and non-wasm URLs are left alone', () => {
     for (const code of [
@@ -85,7 +85,7 @@ describe('dev-server helpers (no server)', () => {
       `new URL('other.wasm', import.meta.url)`,
       `new URL('x_bg.js', import.meta.url)`,
     ]) {
-      assert.equal(rewriteDepWasmUrls(code, '/dep/pkg/x.js', '/', exists), code)
+      assert.equal(rewriteDepWasmUrls(code, '/dep/pkg/x.js', exists), code)
     }
   })
   test('the 404 middleware answers only for wasm under the deps folder that is not there', () => {
@@ -116,13 +116,20 @@ describe('dev-server helpers (no server)', () => {
 })
 
 describe('vite serve: wasm inside a pre-bundled dependency', () => {
-  for (const [label, createServer] of VITES) {
-    test(`${label}: brotli-wasm loads its own wasm, served as application/wasm`, async () => {
+  const cases = [
+    ['Vite 8', createVite8, '/'],
+    ['Vite 8', createVite8, '/sub/'],
+    ['Vite 7', createVite7, '/'],
+    ['Vite 7', createVite7, '/sub/'],
+  ]
+  for (const [label, createServer, base] of cases) {
+    test(`${label}, base ${base}: brotli-wasm loads its own wasm, served as application/wasm`, async () => {
       const cache = await tempDir('deps-cache')
       try {
         const { logger, warnings } = recordingLogger()
-        const config = { root: DEP_APP, cacheDir: cache.dir, customLogger: logger, plugins: [wasmSqueeze()] }
+        const config = { root: DEP_APP, base, cacheDir: cache.dir, customLogger: logger, plugins: [wasmSqueeze()] }
         await withServer(createServer, config, async (url) => {
+          assert.ok(new URL(url).pathname === base, `served at ${url}`)
           const { result, wasm } = await loadDepApp(url)
           assert.deepEqual(result, { ok: true, packed: result.packed, length: 1900 }, JSON.stringify(result))
           assert.equal(wasm.length, 1, 'one wasm request')
@@ -130,7 +137,7 @@ describe('vite serve: wasm inside a pre-bundled dependency', () => {
           assert.ok(wasm[0].body.equals(await readFile(BROTLI_WASM)), 'the package’s own wasm, byte for byte')
 
           // A wasm the deps folder does not have: a 404 with advice, not index.html.
-          const missing = new URL(fsUrl('/', path.join(cache.dir, 'deps', 'brotli_wasm_bg.wasm')), url)
+          const missing = new URL(devBase(base) + fsUrl(path.join(cache.dir, 'deps', 'brotli_wasm_bg.wasm')).slice(1), url)
           const response = await fetch(missing)
           assert.equal(response.status, 404)
           const body = await response.text()
