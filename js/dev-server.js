@@ -64,7 +64,7 @@ export function esbuildDepWasmPlugin() {
   return {
     name: 'wasm-squeeze:dep-wasm-url',
     setup(build) {
-      build.onLoad({ filter: /\.m?js$/ }, async ({ path: file }) => {
+      build.onLoad({ filter: /\.m?js$/, namespace: 'file' }, async ({ path: file }) => {
         const code = await readFile(file, 'utf8')
         const rewritten = rewriteDepWasmUrls(code, file)
         // undefined: esbuild (and Vite's own plugin) load the file as usual.
