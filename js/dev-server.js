@@ -6,8 +6,8 @@
 // then points into the deps folder, where nothing is, and the SPA fallback answers
 // with index.html ("expected magic word 00 61 73 6d"). Vite 8's Rolldown optimizer
 // rewrites such URLs to the file's `/@fs/` URL itself; this module does the same for
-// Vite 7 through `optimizeDeps.esbuildOptions.plugins` (a documented option), and,
-// on any Vite, answers a request for a wasm that is not in the deps folder with a 404
+// Vite 7 through `optimizeDeps.esbuildOptions.plugins` (a documented option). On
+// any Vite, a wasm still requested from the deps folder, where it is not, gets a 404
 // and a warning that says what to do, instead of HTML.
 import { existsSync, readFileSync, readdirSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
