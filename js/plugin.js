@@ -2,19 +2,22 @@
 // by the native core in `load`, emitted under the hash of its optimized bytes, and
 // compressed in the background while the bundler carries on; `generateBundle`
 // collects the compressed siblings and logs one size table.
-import { readFile } from 'node:fs/promises'
+import { access, readFile } from 'node:fs/promises'
 import path from 'node:path'
 import { createFilter } from '@rollup/pluginutils'
 import { transform, compress, inspect } from './native.js'
 import { RESOLVED_RUNTIME_ID, RUNTIME_ID, devEsmGlue, esmGlue, initGlue, runtimeCode, urlGlue } from './glue.js'
 import { formatTable } from './report.js'
+import { wasmUrlReferencesPlugin } from './url-references.js'
+import { addToWorkerBundles, isDuplicateInstance } from './workers.js'
+import { isRestoreConflict, isServerBuild, libraryFileUrl, restoreAssets, serverFileUrl, takeAssets } from './server-build.js'
 
 const WASM_ID = /\.wasm(?:\?|$)/
 const COMPRESSED_EXTENSIONS = { br: '.br', zst: '.zst', gz: '.gz' }
 
 /**
  * @param {import('./plugin').WasmSqueezeOptions} [options]
- * @returns {import('vite').Plugin}
+ * @returns {import('vite').Plugin[]}
  */
 export default function wasmSqueeze(options = {}) {
   const {
@@ -28,10 +31,16 @@ export default function wasmSqueeze(options = {}) {
   const filter = createFilter(include, exclude)
   let isServe = false
   let isSsr = false
+  let isLibrary = false
   let root = process.cwd()
   let logger
   /** @type {Map<string, Promise<Emitted>>} source file → its emitted asset */
   let emitted = new Map()
+  /** @type {Set<string>} reference ids of the assets this plugin emitted */
+  const ownReferences = new Set()
+  /** @type {import('rollup').OutputAsset[]} a server build's wasm, kept from Vite's asset removal */
+  let serverAssets = []
+  let restoredByName = new Set()
 
   /** Reads, optimizes, emits and starts compressing one source wasm, once per build. */
   function emitWasm(ctx, file) {
@@ -58,24 +67,34 @@ export default function wasmSqueeze(options = {}) {
       }
     }
     const referenceId = ctx.emitFile({ type: 'asset', name: path.basename(file), source: wasm })
+    ownReferences.add(referenceId)
     const compressed = compressOptions === false ? Promise.resolve({}) : compress(wasm, compressOptions)
     compressed.catch(() => {}) // awaited in generateBundle; never an unhandled rejection
     return { file: relative, referenceId, raw: raw.length, wasm, compressed, note }
   }
 
-  return {
+  let inert = false // a second instance (e.g. the user's and ours in worker.plugins) leaves the work to the first
+
+  const main = {
     name: 'wasm-squeeze',
     enforce: 'pre',
 
+    config(config) {
+      addToWorkerBundles(config, () => wasmSqueeze(options))
+    },
+
     configResolved(config) {
+      inert = isDuplicateInstance(config.plugins, main)
       isServe = config.command === 'serve'
       isSsr = Boolean(config.build?.ssr)
+      isLibrary = Boolean(config.build?.lib)
       root = config.root
       logger = config.logger
     },
 
     buildStart() {
       emitted = new Map()
+      ownReferences.clear()
     },
 
     resolveId: {
@@ -92,8 +111,8 @@ export default function wasmSqueeze(options = {}) {
     load: {
       filter: { id: /^\0virtual:wasm-squeeze\/runtime$|\.wasm(?:\?|$)/ },
       async handler(id) {
-        if (id === RESOLVED_RUNTIME_ID) return runtimeCode({ ssr: isSsr })
-        if (!WASM_ID.test(id)) return null
+        if (id === RESOLVED_RUNTIME_ID) return runtimeCode({ ssr: isServerBuild(this, isSsr) })
+        if (inert || !WASM_ID.test(id)) return null
         const [file, query = ''] = id.split('?')
         const kind = query === '' ? 'esm' : query === 'init' ? 'init' : query === 'url' ? 'url' : null
         if (!kind || !filter(file)) return null
@@ -113,7 +132,16 @@ export default function wasmSqueeze(options = {}) {
       },
     },
 
-    async generateBundle() {
+    // Server builds load the wasm from disk beside the chunk, libraries from beside
+    // the chunk wherever it is served: neither from the app's `base`.
+    resolveFileUrl(file) {
+      if (!ownReferences.has(file.referenceId)) return null
+      if (isServerBuild(this, isSsr)) return serverFileUrl(file)
+      return isLibrary ? libraryFileUrl(file) : null
+    },
+
+    async generateBundle(_, bundle) {
+      if (isServerBuild(this, isSsr)) serverAssets = takeAssets(bundle, [...ownReferences].map((ref) => this.getFileName(ref)))
       const rows = []
       for (const entry of emitted.values()) {
         const { file, referenceId, raw, wasm, compressed, note } = await entry
@@ -133,4 +161,29 @@ export default function wasmSqueeze(options = {}) {
       }
     },
   }
+
+  const urlReferences = wasmUrlReferencesPlugin({
+    filter,
+    active: () => !inert && !isServe,
+    emit: emitWasm,
+    exists: (file) => access(file).then(() => true, () => false),
+  })
+
+  // Vite deletes every asset of a server build unless `build.ssrEmitAssets`; the
+  // server's own wasm is not an asset for the browser, it is code it loads.
+  const keepServerWasm = {
+    name: 'wasm-squeeze:server-wasm',
+    generateBundle: {
+      order: 'post',
+      handler(_, bundle) {
+        restoredByName = restoreAssets(this, bundle, serverAssets)
+        serverAssets = []
+      },
+    },
+    onLog(_, log) {
+      if (isRestoreConflict(log, restoredByName)) return false
+    },
+  }
+
+  return [main, urlReferences, keepServerWasm]
 }
