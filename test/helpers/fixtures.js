@@ -32,7 +32,7 @@ export function emittedWasm(files, inputs) {
   return files
     .filter((f) => f.name.endsWith('.wasm'))
     .map((f) => {
-      const match = /(?:^|\/)([^/]+)-([\w-]{8})\.wasm$/.exec(f.name)
+      const match = /(?:^|\/)([^/]+?)(?:-([\w-]{8}))?\.wasm$/.exec(f.name)
       const base = match?.[1]
       const source = [...inputs.keys()].find((p) => path.basename(p, '.wasm') === base)
       const hash = assetHash(f.bytes)
