@@ -252,3 +252,99 @@ describe('Rollup 4 on its own: every import form it can bundle', () => {
     }
   })
 })
+
+/** Builds the forms fixture (Vite: the page with its worker; Rollup: the page without). */
+async function buildForms(label, outDir, pluginOptions, config = {}) {
+  const plugins = [wasmSqueeze({ report: false, ...pluginOptions })]
+  if (label === 'Rollup 4') {
+    const bundle = await rollup({ input: path.join(ROOT, 'src/rollup-main.js'), plugins: [nodeResolve(), ...plugins], onLog: () => {} })
+    await bundle.write({ dir: outDir, format: 'es' })
+    await bundle.close()
+  } else {
+    const build = label === 'Vite 8' ? buildVite8 : buildVite7
+    await build({ root: ROOT, configFile: false, logLevel: 'silent', plugins, worker: { format: 'es' }, ...config, build: { outDir, emptyOutDir: true, ...config.build } })
+  }
+  return readTree(outDir)
+}
+
+/** A project whose wasm is invalid (one instruction broken) and found with `new URL`. */
+async function brokenProject() {
+  const { wat } = await import('./helpers/wat.js')
+  const project = await tempDir('broken-new-url')
+  const bytes = wat(`(module (func (export "f") (result i32) i32.const 1 i32.const 2 i32.add))`)
+  const at = bytes.indexOf(Buffer.from([0x41, 0x01]))
+  bytes[at] = 0x01 // i32.const 1 → nop nop: parses, fails validation
+  bytes[at + 1] = 0x01
+  await mkdir(path.join(project.dir, 'src'))
+  await writeFile(path.join(project.dir, 'src/broken.wasm'), bytes)
+  await writeFile(path.join(project.dir, 'src/main.js'), `export const url = new URL('./broken.wasm', import.meta.url).href\n`)
+  await writeFile(path.join(project.dir, 'index.html'), '<!doctype html><script type="module" src="/src/main.js"></script>\n')
+  return { ...project, bytes }
+}
+
+/** Builds `project` (see brokenProject) and returns the warnings, or throws the build error. */
+async function buildBroken(label, project, pluginOptions) {
+  const warnings = []
+  const plugins = [wasmSqueeze({ report: false, ...pluginOptions })]
+  const outDir = path.join(project.dir, 'dist')
+  if (label === 'Rollup 4') {
+    const bundle = await rollup({ input: path.join(project.dir, 'src/main.js'), plugins, onLog: (level, log) => level === 'warn' && warnings.push(log.message) })
+    await bundle.write({ dir: outDir, format: 'es' })
+    await bundle.close()
+  } else {
+    const { logger, warnings: viteWarnings } = capturingLogger()
+    const build = label === 'Vite 8' ? buildVite8 : buildVite7
+    await build({ root: project.dir, configFile: false, customLogger: logger, plugins, build: { outDir, emptyOutDir: true } })
+    warnings.push(...viteWarnings)
+  }
+  return { warnings, files: await readTree(outDir) }
+}
+
+for (const label of ['Vite 8', 'Vite 7', 'Rollup 4']) {
+  describe(`${label}: plugin options on every form`, () => {
+    let tmp
+    before(async () => {
+      tmp = await tempDir(label.replace(/ /g, '').toLowerCase() + '-options')
+    })
+    after(() => tmp?.remove())
+
+    test('optimize: false ships each wasm byte for byte, still once and under its own hash', async () => {
+      const files = await buildForms(label, path.join(tmp.dir, 'no-optimize'), { optimize: false })
+      const wasm = emittedWasm(files, inputs)
+      for (const w of wasm) {
+        assert.ok(w.bytes.equals(inputs.get(w.source)), `${w.name} is the source's bytes`)
+        assert.ok(w.named, `${w.name} is named by its own hash`)
+      }
+      assert.deepEqual(wasm.map((w) => path.basename(w.source)).sort(), ['add.wasm', 'counter.wasm', 'mul.wasm', 'square.wasm'])
+    })
+
+    test('a wasm that does not validate, found with new URL: warns and ships it; strict fails the build', async (t) => {
+      const project = await brokenProject()
+      t.after(project.remove)
+      const { warnings, files } = await buildBroken(label, project, {})
+      assert.ok(warnings.some((w) => /broken\.wasm.*at offset 0x[0-9a-f]+.*shipping the original bytes/s.test(w)), `a warning names the file: ${warnings.join('\n')}`)
+      const shipped = files.filter((f) => f.name.endsWith('.wasm'))
+      assert.equal(shipped.length, 1)
+      assert.ok(shipped[0].bytes.equals(project.bytes), 'the original bytes ship')
+      await assert.rejects(buildBroken(label, project, { strict: true }), /broken\.wasm.*at offset 0x/s)
+    })
+
+    if (label === 'Rollup 4') return
+
+    test('exclude: the excluded wasm is left to the bundler, the others are still ours', async () => {
+      // (Vite would inline a file this small as base64; keep it a file to find it.)
+      const files = await buildForms(label, path.join(tmp.dir, 'exclude'), { exclude: /mul\.wasm$/ }, { build: { assetsInlineLimit: 0 } })
+      const mulRaw = [...inputs].find(([p]) => p.endsWith('mul.wasm'))[1]
+      const copies = files.filter((f) => f.bytes.equals(mulRaw))
+      assert.equal(copies.length, 1, 'the bundler ships mul.wasm as it is, once')
+      const ours = emittedWasm(files, inputs).filter((w) => !w.bytes.equals(mulRaw))
+      assert.deepEqual(ours.map((w) => path.basename(w.source)).sort(), ['add.wasm', 'counter.wasm', 'square.wasm'])
+      for (const w of ours) assert.ok(w.bytes.length < inputs.get(w.source).length, `${w.name} is optimized`)
+    })
+
+    test('listed in worker.plugins by the user too: still one optimized wasm per source', async () => {
+      const files = await buildForms(label, path.join(tmp.dir, 'worker-plugins'), {}, { worker: { format: 'es', plugins: () => [wasmSqueeze({ report: false })] } })
+      checkOutput(files, inputs)
+    })
+  })
+}
