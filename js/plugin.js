@@ -10,7 +10,7 @@ import { RESOLVED_RUNTIME_ID, RUNTIME_ID, devEsmGlue, esmGlue, initGlue, runtime
 import { formatTable } from './report.js'
 import { wasmUrlReferencesPlugin } from './url-references.js'
 import { addToWorkerBundles, isDuplicateInstance } from './workers.js'
-import { isRestoreConflict, isServerBuild, libraryFileUrl, restoreAssets, serverFileUrl, takeAssets } from './server-build.js'
+import { isRestoreConflict, isServerBuild, libraryFileUrl, libraryIntro, restoreAssets, serverFileUrl, takeAssets } from './server-build.js'
 
 const WASM_ID = /\.wasm(?:\?|$)/
 const COMPRESSED_EXTENSIONS = { br: '.br', zst: '.zst', gz: '.gz' }
@@ -32,6 +32,7 @@ export default function wasmSqueeze(options = {}) {
   let isServe = false
   let isSsr = false
   let isLibrary = false
+  let outputFormat = 'es'
   let root = process.cwd()
   let logger
   /** @type {Map<string, Promise<Emitted>>} source file → its emitted asset */
@@ -140,6 +141,14 @@ export default function wasmSqueeze(options = {}) {
       return isLibrary ? libraryFileUrl(file) : null
     },
 
+    renderStart(outputOptions) {
+      outputFormat = outputOptions.format
+    },
+
+    intro(chunk) {
+      return isLibrary && chunk.isEntry && !isServerBuild(this, isSsr) ? libraryIntro(outputFormat) : ''
+    },
+
     async generateBundle(_, bundle) {
       if (isServerBuild(this, isSsr)) serverAssets = takeAssets(bundle, [...ownReferences].map((ref) => this.getFileName(ref)))
       const rows = []
@@ -167,6 +176,7 @@ export default function wasmSqueeze(options = {}) {
     active: () => !inert && !isServe,
     emit: emitWasm,
     exists: (file) => access(file).then(() => true, () => false),
+    absoluteUrls: () => isLibrary,
   })
 
   // Vite deletes every asset of a server build unless `build.ssrEmitAssets`; the

@@ -25,17 +25,32 @@ export function serverFileUrl({ relativePath, format }) {
   return `require('node:url').pathToFileURL(require('node:path').join(__dirname, ${relative})).href`
 }
 
+/** Set by `libraryIntro` while a script-format library first runs. */
+const SCRIPT_URL = '__wasm_squeeze_script_url'
+
+/**
+ * Code for the top of a script-format (UMD/IIFE) library chunk: the script's own
+ * URL, read while it runs synchronously (`document.currentScript` is null later,
+ * after an await). Pure.
+ * @param {string} format
+ */
+export function libraryIntro(format) {
+  if (format !== 'umd' && format !== 'iife') return ''
+  return `var ${SCRIPT_URL} = typeof document === 'undefined' ? typeof self === 'undefined' ? undefined : self.location.href : document.currentScript && document.currentScript.src || document.baseURI;`
+}
+
 /**
  * The `resolveFileUrl` code for a library chunk: the emitted file's URL relative
- * to the chunk, wherever the library ends up being served from (Vite 8 would
- * render \`base\` + file name, a path on the *app's* origin). Pure.
+ * to the chunk, wherever an app serves the library from (Vite 8 would render
+ * `base` + file name, a path on the *app's* origin). Always an absolute URL.
+ * Pure.
  * @param {{ relativePath: string, format: string }} file
  */
 export function libraryFileUrl({ relativePath, format }) {
   const relative = JSON.stringify(relativePath)
   if (format === 'es') return `new URL(${relative}, import.meta.url).href`
-  if (format === 'cjs') return `new URL(${relative}, typeof document === 'undefined' ? require('node:url').pathToFileURL(__filename).href : document.currentScript && document.currentScript.src || document.baseURI).href`
-  return `new URL(${relative}, typeof document === 'undefined' ? self.location.href : document.currentScript && document.currentScript.src || document.baseURI).href`
+  if (format === 'umd' || format === 'iife') return `new URL(${relative}, ${SCRIPT_URL}).href`
+  return `(typeof document === 'undefined' ? require('node:url').pathToFileURL(require('node:path').join(__dirname, ${relative})).href : new URL(${relative}, document.currentScript && document.currentScript.src || document.baseURI).href)`
 }
 
 /**

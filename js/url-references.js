@@ -40,8 +40,8 @@ function staticString(node) {
  * Every `new URL('<relative path>.wasm', import.meta.url)` in an ESTree program.
  * Pure.
  * @param {import('estree').Node} ast
- * @returns {{ start: number, end: number, specifier: string }[]} the string
- *   argument's range in the code, and its value
+ * @returns {{ start: number, end: number, specifier: string, expression: { start: number, end: number } }[]}
+ *   the string argument's range in the code, its value, and the whole `new URL(…)`'s range
  */
 export function findWasmUrlReferences(ast) {
   const found = []
@@ -52,7 +52,7 @@ export function findWasmUrlReferences(ast) {
       if (!isImportMetaUrl(base)) return
       const specifier = staticString(target)
       if (specifier == null || !specifier.endsWith('.wasm') || NOT_RELATIVE.test(specifier)) return
-      found.push({ start: target.start, end: target.end, specifier })
+      found.push({ start: target.start, end: target.end, specifier, expression: { start: node.start, end: node.end } })
     },
   })
   return found
@@ -86,10 +86,13 @@ export function rewriteReferences(code, id, replacements) {
  *   active: () => boolean,
  *   emit: (ctx: import('rollup').PluginContext, file: string) => Promise<{ referenceId: string }>,
  *   exists: (file: string) => Promise<boolean>,
- * }} hooks
+ *   absoluteUrls: () => boolean,
+ * }} hooks `absoluteUrls`: the file URLs render absolute (library builds), so the
+ *   whole `new URL(…)` becomes `new URL(<file url>)` and no `import.meta` is left
+ *   behind for formats that have none (UMD, IIFE)
  * @returns {import('vite').Plugin}
  */
-export function wasmUrlReferencesPlugin({ filter, active, emit, exists }) {
+export function wasmUrlReferencesPlugin({ filter, active, emit, exists, absoluteUrls }) {
   return {
     name: 'wasm-squeeze:url-references',
     transform: {
@@ -103,12 +106,13 @@ export function wasmUrlReferencesPlugin({ filter, active, emit, exists }) {
           return null // not plain JS (yet): nothing we can rewrite safely
         }
         const replacements = []
-        for (const { start, end, specifier } of findWasmUrlReferences(ast)) {
+        for (const { start, end, specifier, expression } of findWasmUrlReferences(ast)) {
           const file = resolveReference(id, specifier)
           if (!filter(file) || !(await exists(file))) continue
           this.addWatchFile(file)
           const { referenceId } = await emit(this, file)
-          replacements.push({ start, end, expression: `import.meta.ROLLUP_FILE_URL_${referenceId}` })
+          const url = `import.meta.ROLLUP_FILE_URL_${referenceId}`
+          replacements.push(absoluteUrls() ? { ...expression, expression: `new URL(${url})` } : { start, end, expression: url })
         }
         return replacements.length > 0 ? rewriteReferences(code, id, replacements) : null
       },

@@ -219,6 +219,30 @@ runForms().then((r) => { document.querySelector('#result').textContent = JSON.st
         await server.close()
       }
     })
+
+    test('library mode, UMD: files beside the script, found after an await too', async () => {
+      const out = path.join(tmp.dir, 'lib-umd')
+      const lib = { entry: 'src/lib-script.js', formats: ['umd'], name: 'WasmLib', fileName: (format) => `lib.${format}.js` }
+      const files = await viteBuild(out, { build: { lib } })
+      const sources = ['src/wasm/add.wasm', 'src/wasm/mul.wasm']
+      const wasm = checkOutput(files, inputs, { sources, hashed: false })
+      await mkdir(path.join(out, 'page'))
+      await writeFile(
+        path.join(out, 'page/index.html'),
+        `<!doctype html><pre id="result"></pre><script src="../lib.umd.js"></script><script>
+WasmLib.run().then((r) => { document.querySelector('#result').textContent = JSON.stringify(r); document.body.dataset.ready = '1' },
+  (e) => { document.body.dataset.error = String(e && e.stack || e) })
+</script>`,
+      )
+      const server = await serve(out)
+      try {
+        const { result, wasmPaths } = await runPage(server, `${server.url}page/`)
+        assert.deepEqual(result, { init: 5, newUrl: 56, url: `${server.url}${emittedFor(wasm, 'mul').name}` })
+        assert.deepEqual(wasmPaths, wasm.map((w) => `/${w.name}`).sort())
+      } finally {
+        await server.close()
+      }
+    })
   })
 }
 
