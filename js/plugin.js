@@ -10,7 +10,7 @@ import { RESOLVED_RUNTIME_ID, RUNTIME_ID, devEsmGlue, esmGlue, initGlue, runtime
 import { formatTable } from './report.js'
 import { wasmUrlReferencesPlugin } from './url-references.js'
 import { addToWorkerBundles, isDuplicateInstance } from './workers.js'
-import { isRestoreConflict, isServerBuild, libraryFileUrl, libraryIntro, restoreAssets, serverFileUrl, takeAssets } from './server-build.js'
+import { isServerBuild, serverAndLibraryPlugin } from './server-and-library.js'
 
 const WASM_ID = /\.wasm(?:\?|$)/
 const COMPRESSED_EXTENSIONS = { br: '.br', zst: '.zst', gz: '.gz' }
@@ -32,16 +32,12 @@ export default function wasmSqueeze(options = {}) {
   let isServe = false
   let isSsr = false
   let isLibrary = false
-  let outputFormat = 'es'
   let root = process.cwd()
   let logger
   /** @type {Map<string, Promise<Emitted>>} source file → its emitted asset */
   let emitted = new Map()
   /** @type {Set<string>} reference ids of the assets this plugin emitted */
   const ownReferences = new Set()
-  /** @type {import('rollup').OutputAsset[]} a server build's wasm, kept from Vite's asset removal */
-  let serverAssets = []
-  let restoredByName = new Set()
 
   /** Reads, optimizes, emits and starts compressing one source wasm, once per build. */
   function emitWasm(ctx, file) {
@@ -133,24 +129,7 @@ export default function wasmSqueeze(options = {}) {
       },
     },
 
-    // Server builds load the wasm from disk beside the chunk, libraries from beside
-    // the chunk wherever it is served: neither from the app's `base`.
-    resolveFileUrl(file) {
-      if (!ownReferences.has(file.referenceId)) return null
-      if (isServerBuild(this, isSsr)) return serverFileUrl(file)
-      return isLibrary ? libraryFileUrl(file) : null
-    },
-
-    renderStart(outputOptions) {
-      outputFormat = outputOptions.format
-    },
-
-    intro(chunk) {
-      return isLibrary && chunk.isEntry && !isServerBuild(this, isSsr) ? libraryIntro(outputFormat) : ''
-    },
-
-    async generateBundle(_, bundle) {
-      if (isServerBuild(this, isSsr)) serverAssets = takeAssets(bundle, [...ownReferences].map((ref) => this.getFileName(ref)))
+    async generateBundle() {
       const rows = []
       for (const entry of emitted.values()) {
         const { file, referenceId, raw, wasm, compressed, note } = await entry
@@ -179,21 +158,12 @@ export default function wasmSqueeze(options = {}) {
     absoluteUrls: () => isLibrary,
   })
 
-  // Vite deletes every asset of a server build unless `build.ssrEmitAssets`; the
-  // server's own wasm is not an asset for the browser, it is code it loads.
-  const keepServerWasm = {
-    name: 'wasm-squeeze:server-wasm',
-    generateBundle: {
-      order: 'post',
-      handler(_, bundle) {
-        restoredByName = restoreAssets(this, bundle, serverAssets)
-        serverAssets = []
-      },
-    },
-    onLog(_, log) {
-      if (isRestoreConflict(log, restoredByName)) return false
-    },
-  }
+  const serverAndLibrary = serverAndLibraryPlugin({
+    isServer: (ctx) => !inert && isServerBuild(ctx, isSsr),
+    isLibrary: () => !inert && isLibrary,
+    isOwn: (referenceId) => ownReferences.has(referenceId),
+    emitted: () => emitted.values(),
+  })
 
-  return [main, urlReferences, keepServerWasm]
+  return [main, urlReferences, serverAndLibrary]
 }

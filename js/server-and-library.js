@@ -1,7 +1,8 @@
-// Server (SSR) and library builds. Server: Node loads the wasm from disk, so the URL must point at the
-// file beside the chunk (Vite would render `base` + file name, a URL for browsers),
-// and the file must survive Vite's removal of assets from server builds
-// (`build.ssrEmitAssets` is off by default; the server's wasm is code it runs).
+// Server (SSR) and library builds, where `base` + file name (Vite's URL for the
+// app's browsers) is the wrong URL for our wasm. A server loads it from disk beside
+// the chunk, and the file must survive Vite's removal of assets from server builds
+// (`build.ssrEmitAssets` is off by default; the server's wasm is code it runs). A
+// library finds it beside its own chunk, wherever an app serves that from.
 
 /**
  * Whether the current build targets a server: Vite's environment says so when
@@ -54,28 +55,21 @@ export function libraryFileUrl({ relativePath, format }) {
 }
 
 /**
- * The output assets of our wasm, taken from the bundle before anything removes them.
- * @param {import('rollup').OutputBundle} bundle
- * @param {Iterable<string>} fileNames
- */
-export function takeAssets(bundle, fileNames) {
-  return [...fileNames].filter((name) => bundle[name]?.type === 'asset').map((name) => bundle[name])
-}
-
-/**
- * Emits again, under its name, each asset that a later `generateBundle` removed
+ * Emits again, under its name, each wasm that a later `generateBundle` removed
  * from the bundle (assigning to the bundle is not supported by Rolldown).
  * @param {import('rollup').PluginContext} ctx
  * @param {import('rollup').OutputBundle} bundle
- * @param {import('rollup').OutputAsset[]} assets
- * @returns {Set<string>} the file names emitted again
+ * @param {Iterable<Promise<{ referenceId: string, wasm: Uint8Array }>>} emitted
+ * @returns {Promise<Set<string>>} the file names emitted again
  */
-export function restoreAssets(ctx, bundle, assets) {
+export async function restoreRemovedWasm(ctx, bundle, emitted) {
   const emittedAgain = new Set()
-  for (const asset of assets) {
-    if (asset.fileName in bundle) continue
-    emittedAgain.add(asset.fileName)
-    ctx.emitFile({ type: 'asset', fileName: asset.fileName, source: asset.source })
+  for (const entry of emitted) {
+    const { referenceId, wasm } = await entry
+    const fileName = ctx.getFileName(referenceId)
+    if (fileName in bundle) continue
+    emittedAgain.add(fileName)
+    ctx.emitFile({ type: 'asset', fileName, source: wasm })
   }
   return emittedAgain
 }
@@ -83,4 +77,47 @@ export function restoreAssets(ctx, bundle, assets) {
 /** The bundler's warning that a restored asset overwrote its own, now removed, first emission. */
 export function isRestoreConflict(log, emittedAgain) {
   return log?.code === 'FILE_NAME_CONFLICT' && [...emittedAgain].some((name) => log.message?.includes(name))
+}
+
+/**
+ * The plugin for server and library builds: where their chunks find our wasm, and
+ * keeping a server build's wasm. `enforce: 'pre'` so that its `resolveFileUrl`
+ * answers before Vite's.
+ * @param {{
+ *   isServer: (ctx: object) => boolean,
+ *   isLibrary: () => boolean,
+ *   isOwn: (referenceId: string) => boolean,
+ *   emitted: () => Iterable<Promise<{ referenceId: string, wasm: Uint8Array }>>,
+ * }} build
+ * @returns {import('vite').Plugin}
+ */
+export function serverAndLibraryPlugin({ isServer, isLibrary, isOwn, emitted }) {
+  let format = 'es'
+  let emittedAgain = new Set()
+  return {
+    name: 'wasm-squeeze:server-and-library',
+    enforce: 'pre',
+    renderStart(outputOptions) {
+      format = outputOptions.format
+    },
+    resolveFileUrl(file) {
+      if (!isOwn(file.referenceId)) return null
+      if (isServer(this)) return serverFileUrl(file)
+      return isLibrary() ? libraryFileUrl(file) : null
+    },
+    intro(chunk) {
+      return isLibrary() && chunk.isEntry && !isServer(this) ? libraryIntro(format) : ''
+    },
+    // Vite deletes every asset of a server build unless `build.ssrEmitAssets`; the
+    // server's own wasm is not an asset for browsers, it is code the server loads.
+    generateBundle: {
+      order: 'post',
+      async handler(_, bundle) {
+        emittedAgain = isServer(this) ? await restoreRemovedWasm(this, bundle, emitted()) : new Set()
+      },
+    },
+    onLog(_, log) {
+      if (isRestoreConflict(log, emittedAgain)) return false
+    },
+  }
 }
