@@ -32,6 +32,7 @@ export default function wasmSqueeze(options = {}) {
   let isServe = false
   let isSsr = false
   let isLibrary = false
+  let isWorker = false
   let root = process.cwd()
   let logger
   /** @type {Map<string, Promise<Emitted>>} source file → its emitted asset */
@@ -85,6 +86,7 @@ export default function wasmSqueeze(options = {}) {
       isServe = config.command === 'serve'
       isSsr = Boolean(config.build?.ssr)
       isLibrary = Boolean(config.build?.lib)
+      isWorker = Boolean(config.isWorker)
       root = config.root
       logger = config.logger
     },
@@ -161,6 +163,7 @@ export default function wasmSqueeze(options = {}) {
   const serverAndLibrary = serverAndLibraryPlugin({
     isServer: (ctx) => !inert && isServerBuild(ctx, isSsr),
     isLibrary: () => !inert && isLibrary,
+    isWorker: () => !inert && isWorker,
     isOwn: (referenceId) => ownReferences.has(referenceId),
     emitted: () => emitted.values(),
   })

@@ -2,7 +2,8 @@
 // app's browsers) is the wrong URL for our wasm. A server loads it from disk beside
 // the chunk, and the file must survive Vite's removal of assets from server builds
 // (`build.ssrEmitAssets` is off by default; the server's wasm is code it runs). A
-// library finds it beside its own chunk, wherever an app serves that from.
+// library finds it beside its own chunk, wherever an app serves that from. (And a
+// classic worker, which has neither `document` nor `import.meta`, beside itself.)
 
 /**
  * Whether the current build targets a server: Vite's environment says so when
@@ -24,6 +25,16 @@ export function serverFileUrl({ relativePath, format }) {
   const relative = JSON.stringify(relativePath)
   if (format === 'es') return `new URL(${relative}, import.meta.url).href`
   return `require('node:url').pathToFileURL(require('node:path').join(__dirname, ${relative})).href`
+}
+
+/**
+ * The `resolveFileUrl` code for a classic (IIFE) worker chunk: relative to the
+ * worker script, `self.location` (Rollup's own IIFE code reads `document`, which
+ * workers do not have). Null for module workers, which have `import.meta.url`. Pure.
+ * @param {{ relativePath: string, format: string }} file
+ */
+export function classicWorkerFileUrl({ relativePath, format }) {
+  return format === 'es' ? null : `new URL(${JSON.stringify(relativePath)}, self.location.href).href`
 }
 
 /** Set by `libraryIntro` while a script-format library first runs. */
@@ -86,12 +97,13 @@ export function isRestoreConflict(log, emittedAgain) {
  * @param {{
  *   isServer: (ctx: object) => boolean,
  *   isLibrary: () => boolean,
+ *   isWorker: () => boolean,
  *   isOwn: (referenceId: string) => boolean,
  *   emitted: () => Iterable<Promise<{ referenceId: string, wasm: Uint8Array }>>,
  * }} build
  * @returns {import('vite').Plugin}
  */
-export function serverAndLibraryPlugin({ isServer, isLibrary, isOwn, emitted }) {
+export function serverAndLibraryPlugin({ isServer, isLibrary, isWorker, isOwn, emitted }) {
   let format = 'es'
   let emittedAgain = new Set()
   return {
@@ -103,6 +115,7 @@ export function serverAndLibraryPlugin({ isServer, isLibrary, isOwn, emitted }) 
     resolveFileUrl(file) {
       if (!isOwn(file.referenceId)) return null
       if (isServer(this)) return serverFileUrl(file)
+      if (isWorker()) return classicWorkerFileUrl(file)
       return isLibrary() ? libraryFileUrl(file) : null
     },
     intro(chunk) {

@@ -150,6 +150,21 @@ for (const [label, build] of [
       for (const file of ['forms.js', 'index.js', 'worker.js']) assert.ok(sources.includes(file), `source maps reach ${file}`)
     })
 
+    test('a classic worker (Vite\'s default IIFE worker format)', async () => {
+      const out = path.join(tmp.dir, 'classic-worker')
+      const files = await viteBuild(out, { worker: {}, build: { rollupOptions: { input: path.join(ROOT, 'classic-worker.html') } } })
+      const wasm = checkOutput(files, inputs, { sources: ['src/wasm/add.wasm', 'src/wasm/mul.wasm'] })
+      assert.ok(files.some((f) => /classic-worker-[\w-]{8}\.js$/.test(f.name) && !f.bytes.includes('import.meta')), 'the worker is a classic script')
+      const server = await serve(out)
+      try {
+        const { result, wasmPaths } = await runPage(server, `${server.url}classic-worker.html`)
+        assert.deepEqual(result, { init: 42, newUrl: 12 })
+        assert.deepEqual(wasmPaths, wasm.map((w) => `/${w.name}`).sort())
+      } finally {
+        await server.close()
+      }
+    })
+
     test('base set to a sub-path', async () => {
       const site = await tempDir('sub-path')
       const server = await serve(site.dir)
