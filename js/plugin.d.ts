@@ -5,8 +5,9 @@ export type { CompressOptions, TransformOptions } from './native'
 
 export interface WasmSqueezeOptions {
   /**
-   * Which `.wasm` files to handle, by absolute path (picomatch patterns, resolved
-   * against the project root, or RegExps). Applies to every import form:
+   * Which `.wasm` files to handle, matched against their absolute paths (picomatch
+   * patterns, relative ones resolved against the working directory as in other
+   * Rollup plugins, or RegExps). Applies to every import form:
    * `?init`, `?url`, ESM imports and `new URL('./x.wasm', import.meta.url)`.
    * A file left out goes through the bundler's own handling, unoptimized.
    * @default /\.wasm$/

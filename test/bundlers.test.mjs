@@ -381,6 +381,14 @@ for (const label of ['Vite 8', 'Vite 7', 'Rollup 4']) {
       for (const w of ours) assert.ok(w.bytes.length < inputs.get(w.source).length, `${w.name} is optimized`)
     })
 
+    test('include as a glob: a dependency outside it is left to the bundler', async () => {
+      const files = await buildForms(label, path.join(tmp.dir, 'include'), { include: ['**/src/wasm/*.wasm'] }, { build: { assetsInlineLimit: 0 } })
+      const squareRaw = [...inputs].find(([p]) => p.endsWith('square.wasm'))[1]
+      assert.equal(files.filter((f) => f.bytes.equals(squareRaw)).length, 1, 'the bundler ships square.wasm as it is, once')
+      const ours = emittedWasm(files, inputs).filter((w) => !w.bytes.equals(squareRaw))
+      assert.deepEqual(ours.map((w) => path.basename(w.source)).sort(), ['add.wasm', 'counter.wasm', 'mul.wasm'])
+    })
+
     test('listed in worker.plugins by the user too: still one optimized wasm per source', async () => {
       const files = await buildForms(label, path.join(tmp.dir, 'worker-plugins'), {}, { worker: { format: 'es', plugins: () => [wasmSqueeze({ report: false })] } })
       checkOutput(files, inputs)
