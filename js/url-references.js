@@ -40,7 +40,7 @@ function staticString(node) {
  * Every `new URL('<relative path>.wasm', import.meta.url)` in an ESTree program.
  * Pure.
  * @param {import('estree').Node} ast
- * @returns {{ start: number, end: number, specifier: string, expression: { start: number, end: number } }[]}
+ * @returns {{ start: number, end: number, specifier: string, call: { start: number, end: number } }[]}
  *   the string argument's range in the code, its value, and the whole `new URL(…)`'s range
  */
 export function findWasmUrlReferences(ast) {
@@ -52,7 +52,7 @@ export function findWasmUrlReferences(ast) {
       if (!isImportMetaUrl(base)) return
       const specifier = staticString(target)
       if (specifier == null || !specifier.endsWith('.wasm') || NOT_RELATIVE.test(specifier)) return
-      found.push({ start: target.start, end: target.end, specifier, expression: { start: node.start, end: node.end } })
+      found.push({ start: target.start, end: target.end, specifier, call: { start: node.start, end: node.end } })
     },
   })
   return found
@@ -61,7 +61,15 @@ export function findWasmUrlReferences(ast) {
 /** The file a reference points at, from the importing module's id. Pure. */
 export function resolveReference(importer, specifier) {
   const [file] = importer.split('?')
-  return path.resolve(path.dirname(file), decodeURI(specifier))
+  return path.resolve(path.dirname(file), safeDecodeURI(specifier))
+}
+
+function safeDecodeURI(text) {
+  try {
+    return decodeURI(text)
+  } catch {
+    return text // a stray '%': take the name as written
+  }
 }
 
 /**
@@ -106,13 +114,13 @@ export function wasmUrlReferencesPlugin({ filter, active, emit, exists, absolute
           return null // not plain JS (yet): nothing we can rewrite safely
         }
         const replacements = []
-        for (const { start, end, specifier, expression } of findWasmUrlReferences(ast)) {
+        for (const { start, end, specifier, call } of findWasmUrlReferences(ast)) {
           const file = resolveReference(id, specifier)
           if (!filter(file) || !(await exists(file))) continue
           this.addWatchFile(file)
           const { referenceId } = await emit(this, file)
           const url = `import.meta.ROLLUP_FILE_URL_${referenceId}`
-          replacements.push(absoluteUrls() ? { ...expression, expression: `new URL(${url})` } : { start, end, expression: url })
+          replacements.push(absoluteUrls() ? { ...call, expression: `new URL(${url})` } : { start, end, expression: url })
         }
         return replacements.length > 0 ? rewriteReferences(code, id, replacements) : null
       },

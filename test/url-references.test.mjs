@@ -34,11 +34,16 @@ for (const [label, parse] of [
       assert.deepEqual(found.map((r) => r.specifier), ['./a.wasm', 'b.wasm', '../lib/c.wasm'])
     })
 
-    test('ranges are string indices of the literal, after non-ASCII text too', () => {
+    test('ranges are string indices of the literal and of the call, after non-ASCII text too', () => {
       assert.deepEqual(
         found.map((r) => CODE.slice(r.start, r.end)),
         ["'./a.wasm'", '"b.wasm"', '`../lib/c.wasm`'],
       )
+      assert.deepEqual(found.map((r) => CODE.slice(r.call.start, r.call.end)), [
+        "new URL('./a.wasm', import.meta.url)",
+        'new URL("b.wasm", import.meta.url)',
+        'new URL(`../lib/c.wasm`, import.meta.url)',
+      ])
     })
   })
 }
@@ -59,4 +64,5 @@ test('resolveReference: relative to the importer, query stripped, URL escapes de
   assert.equal(resolveReference('/p/src/a.js?worker_file&type=module', './w.wasm'), '/p/src/w.wasm')
   assert.equal(resolveReference('/p/src/a.js', 'b.wasm'), '/p/src/b.wasm')
   assert.equal(resolveReference('/p/src/a.js', '../lib/my%20file.wasm'), '/p/lib/my file.wasm')
+  assert.equal(resolveReference('/p/src/a.js', './100%.wasm'), '/p/src/100%.wasm')
 })
