@@ -2,20 +2,23 @@
 // by the native core in `load`, emitted under the hash of its optimized bytes, and
 // compressed in the background while the bundler carries on; `generateBundle`
 // collects the compressed siblings and logs one size table.
-import { readFile } from 'node:fs/promises'
+import { access, readFile } from 'node:fs/promises'
 import path from 'node:path'
 import { createFilter } from '@rollup/pluginutils'
 import { transform, compress, inspect } from './native.js'
 import { RESOLVED_RUNTIME_ID, RUNTIME_ID, devEsmGlue, esmGlue, initGlue, runtimeCode, urlGlue } from './glue.js'
 import { formatTable } from './report.js'
 import { devServerSupport } from './dev-server.js'
+import { wasmUrlReferencesPlugin } from './url-references.js'
+import { addToWorkerBundles, isDuplicateInstance } from './workers.js'
+import { isServerBuild, serverAndLibraryPlugin } from './server-and-library.js'
 
 const WASM_ID = /\.wasm(?:\?|$)/
 const COMPRESSED_EXTENSIONS = { br: '.br', zst: '.zst', gz: '.gz' }
 
 /**
  * @param {import('./plugin').WasmSqueezeOptions} [options]
- * @returns {import('vite').Plugin}
+ * @returns {import('vite').Plugin[]}
  */
 export default function wasmSqueeze(options = {}) {
   const {
@@ -29,11 +32,15 @@ export default function wasmSqueeze(options = {}) {
   const filter = createFilter(include, exclude)
   let isServe = false
   let isSsr = false
+  let isLibrary = false
+  let isWorker = false
   let root = process.cwd()
   let logger
   /** @type {Map<string, Promise<Emitted>>} source file → its emitted asset */
   let emitted = new Map()
   const devServer = devServerSupport()
+  /** @type {Set<string>} reference ids of the assets this plugin emitted */
+  const ownReferences = new Set()
 
   /** Reads, optimizes, emits and starts compressing one source wasm, once per build. */
   function emitWasm(ctx, file) {
@@ -60,22 +67,29 @@ export default function wasmSqueeze(options = {}) {
       }
     }
     const referenceId = ctx.emitFile({ type: 'asset', name: path.basename(file), source: wasm })
+    ownReferences.add(referenceId)
     const compressed = compressOptions === false ? Promise.resolve({}) : compress(wasm, compressOptions)
     compressed.catch(() => {}) // awaited in generateBundle; never an unhandled rejection
     return { file: relative, referenceId, raw: raw.length, wasm, compressed, note }
   }
 
-  return {
+  let inert = false // a second instance (e.g. the user's and ours in worker.plugins) leaves the work to the first
+
+  const main = {
     name: 'wasm-squeeze',
     enforce: 'pre',
 
-    config(_config, env) {
+    config(config, env) {
+      addToWorkerBundles(config, () => wasmSqueeze(options))
       return devServer.config(env, this?.meta)
     },
 
     configResolved(config) {
+      inert = isDuplicateInstance(config.plugins, main)
       isServe = config.command === 'serve'
       isSsr = Boolean(config.build?.ssr)
+      isLibrary = Boolean(config.build?.lib)
+      isWorker = Boolean(config.isWorker)
       root = config.root
       logger = config.logger
     },
@@ -86,6 +100,7 @@ export default function wasmSqueeze(options = {}) {
 
     buildStart() {
       emitted = new Map()
+      ownReferences.clear()
     },
 
     resolveId: {
@@ -102,8 +117,8 @@ export default function wasmSqueeze(options = {}) {
     load: {
       filter: { id: /^\0virtual:wasm-squeeze\/runtime$|\.wasm(?:\?|$)/ },
       async handler(id) {
-        if (id === RESOLVED_RUNTIME_ID) return runtimeCode({ ssr: isSsr })
-        if (!WASM_ID.test(id)) return null
+        if (id === RESOLVED_RUNTIME_ID) return runtimeCode({ ssr: isServerBuild(this, isSsr) })
+        if (inert || !WASM_ID.test(id)) return null
         const [file, query = ''] = id.split('?')
         const kind = query === '' ? 'esm' : query === 'init' ? 'init' : query === 'url' ? 'url' : null
         if (!kind || !filter(file)) return null
@@ -143,4 +158,22 @@ export default function wasmSqueeze(options = {}) {
       }
     },
   }
+
+  const urlReferences = wasmUrlReferencesPlugin({
+    filter,
+    active: () => !inert && !isServe,
+    emit: emitWasm,
+    exists: (file) => access(file).then(() => true, () => false),
+    absoluteUrls: () => isLibrary,
+  })
+
+  const serverAndLibrary = serverAndLibraryPlugin({
+    isServer: (ctx) => !inert && isServerBuild(ctx, isSsr),
+    isLibrary: () => !inert && isLibrary,
+    isWorker: () => !inert && isWorker,
+    isOwn: (referenceId) => ownReferences.has(referenceId),
+    emitted: () => emitted.values(),
+  })
+
+  return [main, urlReferences, serverAndLibrary]
 }
