@@ -8,7 +8,7 @@ import { createFilter } from '@rollup/pluginutils'
 import { transform, compress, inspect } from './native.js'
 import { RESOLVED_RUNTIME_ID, RUNTIME_ID, devEsmGlue, esmGlue, initGlue, runtimeCode, urlGlue } from './glue.js'
 import { formatTable } from './report.js'
-import { emitSidecar, sidecarExpression } from './sidecar.js'
+import { emitSidecar, sidecarExpression, urlImportWarning } from './sidecar.js'
 
 const WASM_ID = /\.wasm(?:\?|$)/
 const COMPRESSED_EXTENSIONS = { br: '.br', zst: '.zst', gz: '.gz' }
@@ -65,7 +65,7 @@ export default function wasmSqueeze(options = {}) {
     const compressed = startCompressing(wasm)
     compressed.catch(() => {}) // awaited in generateBundle; never an unhandled rejection
     const sidecar = emitSidecar(ctx, path.basename(file), result?.sidecar, startCompressing)
-    return { file: relative, referenceId, raw: raw.length, wasm, compressed, note, sidecar }
+    return { file: relative, referenceId, raw: raw.length, wasm, compressed, note, sidecar, result }
   }
 
   return {
@@ -110,9 +110,13 @@ export default function wasmSqueeze(options = {}) {
           return devEsmGlue(file, await inspect(await readFile(file), { file }))
         }
         this.addWatchFile(file)
-        const { referenceId, wasm, sidecar } = await emitWasm(this, file)
+        const { referenceId, wasm, sidecar, result } = await emitWasm(this, file)
         const url = `import.meta.ROLLUP_FILE_URL_${referenceId}`
-        if (kind === 'url') return urlGlue(url)
+        if (kind === 'url') {
+          const warning = urlImportWarning(path.relative(root, file), optimize?.passiveData, result, sidecar)
+          if (warning) this.warn(warning)
+          return urlGlue(url)
+        }
         if (kind === 'init') return initGlue(url, sidecarExpression(sidecar))
         return esmGlue(url, await inspect(wasm, { file }), sidecarExpression(sidecar))
       },
