@@ -8,7 +8,7 @@
 // mode (`off`, `start`, `deferred`, `sidecar`) and loaded with the plugin's own
 // loader glue:
 //   - Node: a fresh `node --expose-gc` per load (bench/lib/memory-node.js): RSS
-//     growth after GC, peak RSS growth (getrusage maxRSS), instantiate time;
+//     growth after GC, peak RSS growth (VmHWM), instantiate time;
 //   - Chromium (headless, a fresh browser per load; bench/lib/memory-chromium.js):
 //     renderer RSS growth from /proc after gc(), peak from VmHWM and a poller.
 // Every load probes the data it placed; all modes must agree with `off`.
@@ -211,7 +211,7 @@ Best of ${runs} run(s) per cell; each load in a fresh process (Node) or a fresh 
 
 N is the module's data: the bytes of its data segments (${sizes.map((s) => s + ' MiB').join(', ')} for the generated
 modules). "steady" is the RSS growth after loading and a full GC, "peak" the highest
-RSS growth while loading (Node: getrusage maxRSS; Chromium: the renderer's VmHWM and a
+RSS growth while loading (Node: the process's VmHWM; Chromium: the renderer's VmHWM and a
 /proc poller), both over the process's RSS just before the load. "load" is the time from
 the loader's first call to the instance being ready (fetch, compile, instantiate, data
 written and initialiser run). Every load probes the placed data; all modes agree with \`off\`.
