@@ -33,7 +33,8 @@ Options:
                              sidecar: segments >= --sidecar-min-bytes move to
                                <output>.data, placements to <output>.data.json;
                                the loader writes them after instantiation
-      --sidecar-min-bytes <n> smallest segment moved by sidecar (default 4096)
+      --sidecar-min-bytes <n>
+                             smallest segment sidecar moves (default 4096)
       --compress <formats>   also write <output>.br/.zst/.gz, e.g. br,zst,gz
       --json                 print the report as JSON on stdout
   -h, --help                 show this help
