@@ -52,12 +52,15 @@ pub fn transform(input: &[u8], options: &Options) -> Result<Transformed> {
         sections_before: module::section_sizes(&module::sections(input)?),
         sections_after: module::section_sizes(&module::sections(&wasm)?),
         steps,
-        kept_original,
+        kept_original: kept_original && wasm == input, // passive-data may change a kept input
     };
     Ok(Transformed { wasm, report, sidecar })
 }
 
 fn passive_data(wasm: Vec<u8>, options: &Options, steps: &mut Vec<crate::report::Step>) -> Result<(Vec<u8>, Option<passes::passive_data::Sidecar>)> {
+    if options.passive_data == crate::options::PassiveData::Off {
+        return Ok((wasm, None)); // the default: no step in the report
+    }
     let out = passes::passive_data::run(&wasm, options)?;
     steps.push(out.step);
     let Some(bytes) = out.bytes else { return Ok((wasm, None)) };

@@ -8,7 +8,9 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import * as native from 'wasm-squeeze/native'
-import { runtimeCode } from '../js/glue.js'
+import { esmGlue, initGlue, runtimeCode } from '../js/glue.js'
+import { placementTable } from '../js/sidecar.js'
+import { pathToFileURL } from 'node:url'
 import { main } from '../js/cli.js'
 import wabtFactory from 'wabt'
 
@@ -29,9 +31,7 @@ const dataUrl = (bytes, type) => `data:${type};base64,${Buffer.from(bytes).toStr
 async function load(result, imports) {
   const sidecar = result.sidecar && {
     url: dataUrl(result.sidecar.data, 'application/octet-stream'),
-    placements: result.sidecar.placements.map((p) => [
-      p.memoryExport ?? null, p.memoryImport?.[0] ?? null, p.memoryImport?.[1] ?? null, p.offset, p.sidecarOffset, p.length,
-    ]),
+    placements: placementTable(result.sidecar),
   }
   return runtime.instantiate(dataUrl(result.wasm, 'application/wasm'), imports, sidecar)
 }
@@ -149,6 +149,36 @@ test('CLI --passive-data sidecar writes the module, the data and the placements'
     const placements = JSON.parse(await readFile(`${output}.data.json`, 'utf8'))
     assert.equal(placements.placements.length, 2)
     assert.match(out.text, /passive-data: applied, moved 2 segment/)
+  } finally {
+    await rm(dir, { recursive: true, force: true })
+  }
+})
+
+test('the ESM glue passes the sidecar and never re-exports the initialiser', () => {
+  const shape = { imports: [], exports: [{ name: '__wasm_squeeze_init_data', kind: 'func' }, { name: 'f', kind: 'func' }] }
+  const code = esmGlue('URL', shape, '{ url: DATA, placements: [] }')
+  assert.match(code, /instantiate\(URL, \{ {2}\}, \{ url: DATA, placements: \[\] \}\)/)
+  assert.doesNotMatch(code, /as __wasm_squeeze_init_data/)
+  assert.match(code, /export \{ __wasm_export_0 as f \}/)
+  assert.match(initGlue('URL', 'SIDE'), /instantiate\(url, imports, SIDE\)/)
+  assert.match(initGlue('URL'), /instantiate\(url, imports\)\n/)
+})
+
+test('SSR: the server-side loader reads the sidecar file and places it', async () => {
+  const dir = await mkdtemp(path.join(tmpdir(), 'wasm-squeeze-ssr-'))
+  try {
+    const ssr = path.join(dir, 'runtime.mjs')
+    await writeFile(ssr, runtimeCode({ ssr: true }))
+    const { instantiate } = await import(pathToFileURL(ssr).href)
+    const input = wat(APP)
+    const result = await native.transform(input, { passiveData: 'sidecar' })
+    await writeFile(path.join(dir, 'app.wasm'), result.wasm)
+    await writeFile(path.join(dir, 'app.data'), result.sidecar.data)
+    const memory = new WebAssembly.Memory({ initial: 1 })
+    const instance = await instantiate('./app.wasm', { env: { memory } }, { url: './app.data', placements: placementTable(result.sidecar) })
+    const before = (await WebAssembly.instantiate(input, { env: { memory: new WebAssembly.Memory({ initial: 1 }) } })).instance.exports
+    assert.equal(instance.exports.seen(), 7)
+    assert.equal(instance.exports.sum(0, 65536), before.sum(0, 65536))
   } finally {
     await rm(dir, { recursive: true, force: true })
   }

@@ -418,6 +418,7 @@ fn transform_runs_the_pass_after_the_size_passes() {
     }
     let off = transform(&input, &Options::default()).unwrap();
     assert!(off.sidecar.is_none());
+    assert!(off.report.steps.iter().all(|s| s.pass != "passive-data"), "off by default, and silent");
 }
 
 #[test]
