@@ -431,3 +431,16 @@ fn custom_sections_with_code_offsets_are_skipped() {
     let out = run(&input, PassiveData::Start);
     assert_eq!(out.step.status, StepStatus::Skipped);
 }
+
+#[test]
+fn many_segments_like_a_go_module() {
+    // Go modules carry ~100k active segments; every mode must stay linear in them.
+    let segments: String = (0..20_000).map(|i| format!(r#"(data (i32.const {}) "s{i}")"#, i * 8)).collect();
+    let input = wasm(&format!(r#"(module (memory (export "m") 3) {segments})"#));
+    let want = load(&input, None);
+    for mode in MODES {
+        let out = run(&input, mode);
+        let bytes = out.bytes.as_deref().expect("applied");
+        assert_eq!(load(bytes, out.sidecar.as_ref()), want, "{mode:?}");
+    }
+}

@@ -266,12 +266,18 @@ fn rewrite(sections: &[Section<'_>], facts: &Facts<'_>, plan: &Plan) -> (Vec<u8>
     (facts.segments.len() as u32).encode(&mut data);
     let mut sidecar_bytes = Vec::new();
     let mut placements = Vec::new();
+    // Per segment: made passive, moved out, or copied as it is (sets, not scans:
+    // Go modules have ~100k segments).
+    let (mut passive, mut moved) = (vec![false; facts.segments.len()], vec![false; facts.segments.len()]);
+    plan.passive.iter().for_each(|&i| passive[i as usize] = true);
+    plan.moved.iter().for_each(|&i| moved[i as usize] = true);
     for (i, segment) in facts.segments.iter().enumerate() {
+        let (is_passive, is_moved) = (passive[i], moved[i]);
         let i = i as u32;
-        if plan.passive.contains(&i) {
+        if is_passive {
             data.push(0x01);
             segment.data.encode(&mut data);
-        } else if plan.moved.contains(&i) {
+        } else if is_moved {
             data.extend_from_slice(&[0x01, 0x00]);
             let a = segment.active.as_ref().unwrap();
             let memory = &facts.memories[a.memory as usize];
