@@ -46,7 +46,9 @@ use crate::module::{self, Section};
 use crate::options::{Options, PassiveData};
 use crate::report::{Step, StepStatus};
 use wasm_encoder::{Encode, Function};
-use wasmparser::{CompositeInnerType, DataKind, ExternalKind, MemoryType, Operator, Parser, Payload, TypeRef};
+use wasmparser::{
+    CompositeInnerType, DataKind, ExternalKind, MemoryType, Operator, Parser, Payload, TypeRef,
+};
 
 pub const PASS: &str = "passive-data";
 /// The export `deferred` and `sidecar` add; the loader calls it after instantiation.
@@ -130,24 +132,48 @@ enum Init {
 
 pub fn run(bytes: &[u8], options: &Options) -> Result<Output> {
     let unchanged = |status: StepStatus, detail: String| {
-        Ok(Output { bytes: None, sidecar: None, step: Step { pass: PASS, status, detail, bytes_saved: 0 } })
+        Ok(Output {
+            bytes: None,
+            sidecar: None,
+            step: Step {
+                pass: PASS,
+                status,
+                detail,
+                bytes_saved: 0,
+            },
+        })
     };
     let mode = options.passive_data;
     if mode == PassiveData::Off {
-        return unchanged(StepStatus::Skipped, "turned off (passiveData: 'off')".into());
+        return unchanged(
+            StepStatus::Skipped,
+            "turned off (passiveData: 'off')".into(),
+        );
     }
     let sections = module::sections(bytes)?;
-    if let Some(name) = sections.iter().filter_map(|s| s.custom_name).find(|n| points_at_code(n)) {
-        return unchanged(StepStatus::Skipped, format!("custom section `{name}` points at byte offsets the new sections would shift"));
+    if let Some(name) = sections
+        .iter()
+        .filter_map(|s| s.custom_name)
+        .find(|n| points_at_code(n))
+    {
+        return unchanged(
+            StepStatus::Skipped,
+            format!("custom section `{name}` points at byte offsets the new sections would shift"),
+        );
     }
     let facts = Facts::read(bytes).map_err(|e| Error::malformed(&e))?;
-    let active: Vec<u32> = (0..facts.segments.len() as u32).filter(|&i| facts.segments[i as usize].active.is_some()).collect();
+    let active: Vec<u32> = (0..facts.segments.len() as u32)
+        .filter(|&i| facts.segments[i as usize].active.is_some())
+        .collect();
     if active.is_empty() {
         return unchanged(StepStatus::Unchanged, "no active data segment".into());
     }
     let needs_init_export = mode != PassiveData::Start;
     if needs_init_export && facts.export_names.iter().any(|n| n == INIT_EXPORT) {
-        return unchanged(StepStatus::Skipped, format!("the module already exports `{INIT_EXPORT}`"));
+        return unchanged(
+            StepStatus::Skipped,
+            format!("the module already exports `{INIT_EXPORT}`"),
+        );
     }
     let (plan, detail) = match mode {
         PassiveData::Sidecar => match plan_sidecar(&facts, &active, options.sidecar_min_bytes) {
@@ -155,28 +181,58 @@ pub fn run(bytes: &[u8], options: &Options) -> Result<Output> {
             Err(why) => return unchanged(StepStatus::Unchanged, why),
         },
         _ => {
-            if let Some(m) = active.iter().map(|&i| facts.segments[i as usize].active.as_ref().unwrap().memory).find(|&m| {
-                let memory = &facts.memories[m as usize];
-                memory.ty.shared && memory.import.is_some()
-            }) {
+            if let Some(m) = active
+                .iter()
+                .map(|&i| facts.segments[i as usize].active.as_ref().unwrap().memory)
+                .find(|&m| {
+                    let memory = &facts.memories[m as usize];
+                    memory.ty.shared && memory.import.is_some()
+                })
+            {
                 return unchanged(
                     StepStatus::Skipped,
                     format!("memory {m} is an imported shared memory: a first-instance-only guard needs a flag address no code uses, which the module cannot prove"),
                 );
             }
-            let init = if mode == PassiveData::Start { Init::Start } else { Init::Exported };
-            let total: usize = active.iter().map(|&i| facts.segments[i as usize].data.len()).sum();
+            let init = if mode == PassiveData::Start {
+                Init::Start
+            } else {
+                Init::Exported
+            };
+            let total: usize = active
+                .iter()
+                .map(|&i| facts.segments[i as usize].data.len())
+                .sum();
             let how = match init {
                 Init::Start => "an injected start function runs memory.init + data.drop, then the original start",
                 Init::Exported => "the exported `__wasm_squeeze_init_data` runs memory.init + data.drop, then the original start; the loader must call it after instantiation (this lowers the load peak only)",
             };
-            let detail = format!("made {} active segment(s) ({total} B) passive; {how}", active.len());
-            (Plan { passive: active.clone(), moved: Vec::new(), init: Some(init) }, detail)
+            let detail = format!(
+                "made {} active segment(s) ({total} B) passive; {how}",
+                active.len()
+            );
+            (
+                Plan {
+                    passive: active.clone(),
+                    moved: Vec::new(),
+                    init: Some(init),
+                },
+                detail,
+            )
         }
     };
     let (output, sidecar) = rewrite(&sections, &facts, &plan);
-    let step = Step { pass: PASS, status: StepStatus::Applied, detail, bytes_saved: bytes.len() as i64 - output.len() as i64 };
-    Ok(Output { bytes: Some(output), sidecar, step })
+    let step = Step {
+        pass: PASS,
+        status: StepStatus::Applied,
+        detail,
+        bytes_saved: bytes.len() as i64 - output.len() as i64,
+    };
+    Ok(Output {
+        bytes: Some(output),
+        sidecar,
+        step,
+    })
 }
 
 fn points_at_code(name: &str) -> bool {
@@ -196,7 +252,11 @@ struct Plan {
 /// Largest offset the JS loader can address exactly (2^53 - 1).
 const MAX_JS_OFFSET: u64 = (1 << 53) - 1;
 
-fn plan_sidecar(facts: &Facts<'_>, active: &[u32], min_bytes: u64) -> std::result::Result<(Plan, String), String> {
+fn plan_sidecar(
+    facts: &Facts<'_>,
+    active: &[u32],
+    min_bytes: u64,
+) -> std::result::Result<(Plan, String), String> {
     let mut moved = Vec::new();
     let mut kept_because: Vec<(String, usize)> = Vec::new();
     let mut keep = |why: &str| match kept_because.iter_mut().find(|(w, _)| w == why) {
@@ -223,24 +283,54 @@ fn plan_sidecar(facts: &Facts<'_>, active: &[u32], min_bytes: u64) -> std::resul
         }
     }
     moved.reverse();
-    let kept: String = kept_because.iter().map(|(why, n)| format!("; kept {n}: {why}")).collect();
+    let kept: String = kept_because
+        .iter()
+        .map(|(why, n)| format!("; kept {n}: {why}"))
+        .collect();
     if moved.is_empty() {
-        return Err(format!("no active segment of at least {min_bytes} B can move to the sidecar{kept}"));
+        return Err(format!(
+            "no active segment of at least {min_bytes} B can move to the sidecar{kept}"
+        ));
     }
-    let total: usize = moved.iter().map(|&i| facts.segments[i as usize].data.len()).sum();
+    let total: usize = moved
+        .iter()
+        .map(|&i| facts.segments[i as usize].data.len())
+        .sum();
     let init = facts.start.map(|_| Init::Exported);
-    let start_note = if init.is_some() { "; the start function moved into `__wasm_squeeze_init_data`, called after the data is written" } else { "" };
-    let detail = format!("moved {} segment(s) ({total} B) to the sidecar{start_note}{kept}", moved.len());
-    Ok((Plan { passive: Vec::new(), moved, init }, detail))
+    let start_note = if init.is_some() {
+        "; the start function moved into `__wasm_squeeze_init_data`, called after the data is written"
+    } else {
+        ""
+    };
+    let detail = format!(
+        "moved {} segment(s) ({total} B) to the sidecar{start_note}{kept}",
+        moved.len()
+    );
+    Ok((
+        Plan {
+            passive: Vec::new(),
+            moved,
+            init,
+        },
+        detail,
+    ))
 }
 
 /// Whether one segment can move; `Err(None)` when it is just too small.
-fn movable(facts: &Facts<'_>, a: &Active<'_>, len: u64, min_bytes: u64, staying: &[(u32, Option<(u64, u64)>)]) -> std::result::Result<(), Option<&'static str>> {
+fn movable(
+    facts: &Facts<'_>,
+    a: &Active<'_>,
+    len: u64,
+    min_bytes: u64,
+    staying: &[(u32, Option<(u64, u64)>)],
+) -> std::result::Result<(), Option<&'static str>> {
     let memory = &facts.memories[a.memory as usize];
     if len < min_bytes.max(1) {
         return Err(None);
     }
-    let Some(offset) = a.constant else { return Err(Some("offset is not a constant")) };
+    let Some(offset) = a.constant else {
+        return Err(Some("offset is not a constant"));
+    };
     if memory.import.is_none() && memory.export.is_none() {
         return Err(Some("memory is neither imported nor exported"));
     }
@@ -251,7 +341,9 @@ fn movable(facts: &Facts<'_>, a: &Active<'_>, len: u64, min_bytes: u64, staying:
         return Err(Some("offset beyond 2^53"));
     }
     let end = offset + len;
-    let overlaps = staying.iter().any(|&(m, range)| m == a.memory && range.is_none_or(|(s, e)| s < end && offset < e));
+    let overlaps = staying
+        .iter()
+        .any(|&(m, range)| m == a.memory && range.is_none_or(|(s, e)| s < end && offset < e));
     if overlaps {
         return Err(Some("overlaps a later segment that stays in the module"));
     }
@@ -259,7 +351,11 @@ fn movable(facts: &Facts<'_>, a: &Active<'_>, len: u64, min_bytes: u64, staying:
 }
 
 fn rewrite(sections: &[Section<'_>], facts: &Facts<'_>, plan: &Plan) -> (Vec<u8>, Option<Sidecar>) {
-    let find = |id: u8| sections.iter().find(|s| s.custom_name.is_none() && s.id == id);
+    let find = |id: u8| {
+        sections
+            .iter()
+            .find(|s| s.custom_name.is_none() && s.id == id)
+    };
     let mut edits = Edits::default();
     let mut sidecar = None;
     let mut data = Vec::new();
@@ -268,8 +364,13 @@ fn rewrite(sections: &[Section<'_>], facts: &Facts<'_>, plan: &Plan) -> (Vec<u8>
     let mut placements = Vec::new();
     // Per segment: made passive, moved out, or copied as it is (sets, not scans:
     // Go modules have ~100k segments).
-    let (mut passive, mut moved) = (vec![false; facts.segments.len()], vec![false; facts.segments.len()]);
-    plan.passive.iter().for_each(|&i| passive[i as usize] = true);
+    let (mut passive, mut moved) = (
+        vec![false; facts.segments.len()],
+        vec![false; facts.segments.len()],
+    );
+    plan.passive
+        .iter()
+        .for_each(|&i| passive[i as usize] = true);
     plan.moved.iter().for_each(|&i| moved[i as usize] = true);
     for (i, segment) in facts.segments.iter().enumerate() {
         let (is_passive, is_moved) = (passive[i], moved[i]);
@@ -283,7 +384,10 @@ fn rewrite(sections: &[Section<'_>], facts: &Facts<'_>, plan: &Plan) -> (Vec<u8>
             let memory = &facts.memories[a.memory as usize];
             let memory_ref = match (&memory.export, &memory.import) {
                 (Some(name), _) => MemoryRef::Export(name.clone()),
-                (None, Some((module, name))) => MemoryRef::Import { module: module.clone(), name: name.clone() },
+                (None, Some((module, name))) => MemoryRef::Import {
+                    module: module.clone(),
+                    name: name.clone(),
+                },
                 (None, None) => unreachable!("plan_sidecar keeps segments of unreachable memories"),
             };
             placements.push(Placement {
@@ -302,7 +406,11 @@ fn rewrite(sections: &[Section<'_>], facts: &Facts<'_>, plan: &Plan) -> (Vec<u8>
     edits.set(module::DATA_SECTION, section(module::DATA_SECTION, &data));
     if !plan.moved.is_empty() {
         let init_export = plan.init.map(|_| INIT_EXPORT.to_string());
-        sidecar = Some(Sidecar { bytes: sidecar_bytes, placements, init_export });
+        sidecar = Some(Sidecar {
+            bytes: sidecar_bytes,
+            placements,
+            init_export,
+        });
     }
     if !plan.passive.is_empty() && !facts.has_datacount {
         let mut count = Vec::new();
@@ -330,7 +438,10 @@ fn rewrite(sections: &[Section<'_>], facts: &Facts<'_>, plan: &Plan) -> (Vec<u8>
             }
             Init::Exported => {
                 // i32, mutable, initialised by `i32.const 0`.
-                edits.set(6, append_entries(6, find(6), 1, &[0x7f, 0x01, 0x41, 0x00, 0x0b]));
+                edits.set(
+                    6,
+                    append_entries(6, find(6), 1, &[0x7f, 0x01, 0x41, 0x00, 0x0b]),
+                );
                 let mut export = Vec::new();
                 INIT_EXPORT.encode(&mut export);
                 export.push(0x00);
@@ -348,14 +459,22 @@ fn rewrite(sections: &[Section<'_>], facts: &Facts<'_>, plan: &Plan) -> (Vec<u8>
 fn init_function(facts: &Facts<'_>, plan: &Plan, guard: Option<u32>) -> Function {
     let mut f = Function::new([]);
     if let Some(g) = guard {
-        f.instructions().global_get(g).if_(wasm_encoder::BlockType::Empty).return_().end();
+        f.instructions()
+            .global_get(g)
+            .if_(wasm_encoder::BlockType::Empty)
+            .return_()
+            .end();
         f.instructions().i32_const(1).global_set(g);
     }
     for &i in &plan.passive {
         let segment = &facts.segments[i as usize];
         let a = segment.active.as_ref().unwrap();
         f.raw(a.offset_code.iter().copied());
-        f.instructions().i32_const(0).i32_const(segment.data.len() as u32 as i32).memory_init(a.memory, i).data_drop(i);
+        f.instructions()
+            .i32_const(0)
+            .i32_const(segment.data.len() as u32 as i32)
+            .memory_init(a.memory, i)
+            .data_drop(i);
     }
     if let Some(start) = facts.start {
         f.instructions().call(start);
@@ -406,7 +525,11 @@ impl<'a> Facts<'a> {
                 Payload::GlobalSection(reader) => facts.globals += reader.count(),
                 Payload::MemorySection(reader) => {
                     for ty in reader {
-                        facts.memories.push(Memory { ty: ty?, import: None, export: None });
+                        facts.memories.push(Memory {
+                            ty: ty?,
+                            import: None,
+                            export: None,
+                        });
                     }
                 }
                 Payload::ExportSection(reader) => {
@@ -425,21 +548,34 @@ impl<'a> Facts<'a> {
                         let data = data?;
                         let active = match data.kind {
                             DataKind::Passive => None,
-                            DataKind::Active { memory_index, offset_expr } => {
+                            DataKind::Active {
+                                memory_index,
+                                offset_expr,
+                            } => {
                                 let mut reader = offset_expr.get_binary_reader();
                                 let code = reader.read_bytes(reader.bytes_remaining())?;
                                 let mut ops = offset_expr.get_operators_reader();
                                 let first = ops.read()?;
                                 let only = matches!(ops.read()?, Operator::End);
                                 let constant = match first {
-                                    Operator::I32Const { value } if only => Some(value as u32 as u64),
+                                    Operator::I32Const { value } if only => {
+                                        Some(value as u32 as u64)
+                                    }
                                     Operator::I64Const { value } if only => Some(value as u64),
                                     _ => None,
                                 };
-                                Some(Active { memory: memory_index, offset_code: &code[..code.len() - 1], constant })
+                                Some(Active {
+                                    memory: memory_index,
+                                    offset_code: &code[..code.len() - 1],
+                                    constant,
+                                })
                             }
                         };
-                        facts.segments.push(Segment { active, data: data.data, raw: &bytes[data.range.start as usize..data.range.end as usize] });
+                        facts.segments.push(Segment {
+                            active,
+                            data: data.data,
+                            raw: &bytes[data.range.start as usize..data.range.end as usize],
+                        });
                     }
                 }
                 _ => {}

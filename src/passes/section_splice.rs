@@ -60,7 +60,12 @@ pub fn section(id: u8, content: &[u8]) -> Vec<u8> {
 /// A vector section (count, then entries) with `added` more entries, already
 /// encoded in `entries`, after the existing ones. `existing` is `None` when the
 /// module has no such section yet.
-pub fn append_entries(id: u8, existing: Option<&Section<'_>>, added: u32, entries: &[u8]) -> Vec<u8> {
+pub fn append_entries(
+    id: u8,
+    existing: Option<&Section<'_>>,
+    added: u32,
+    entries: &[u8],
+) -> Vec<u8> {
     let (count, items) = match existing {
         Some(s) => {
             let content = content(s);
@@ -98,7 +103,11 @@ impl Edits {
     /// The module with the edits applied. Custom sections stay where they were;
     /// a new section goes right before the first known section ordered after it.
     pub fn apply(self, sections: &[Section<'_>]) -> Vec<u8> {
-        let present = |id: u8| sections.iter().any(|s| s.custom_name.is_none() && s.id == id);
+        let present = |id: u8| {
+            sections
+                .iter()
+                .any(|s| s.custom_name.is_none() && s.id == id)
+        };
         let mut inserted: Vec<(u8, &[u8])> = self
             .replaced
             .iter()
