@@ -24,8 +24,17 @@ Options:
                              it on the wire (default: never bigger, raw or wire)
       --zero-filled-memory   promise an imported memory starts zeroed (lets data
                              packing run on it)
-      --passive-data <mode>  off | start | deferred  (default: off)
-                             (accepted; only "off" is built yet)
+      --passive-data <mode>  how active data segments reach memory (default: off)
+                             start: passive segments, an injected start
+                               function does memory.init + data.drop
+                             deferred: the same, run by the loader calling the
+                               export __wasm_squeeze_init_data (lowers the load
+                               peak only)
+                             sidecar: segments >= --sidecar-min-bytes move to
+                               <output>.data, placements to <output>.data.json;
+                               the loader writes them after instantiation
+      --sidecar-min-bytes <n>
+                             smallest segment sidecar moves (default 4096)
       --compress <formats>   also write <output>.br/.zst/.gz, e.g. br,zst,gz
       --json                 print the report as JSON on stdout
   -h, --help                 show this help
@@ -35,7 +44,7 @@ Exit status: 0 on success, 1 when the input is not a valid module, 2 on usage
 errors, 3 on an internal error (a bug in wasm-squeeze: please report it).`
 
 const FORMATS = { br: 'brotli', zst: 'zstd', gz: 'gzip' }
-const PASSIVE_DATA_MODES = ['off', 'start', 'deferred']
+const PASSIVE_DATA_MODES = ['off', 'start', 'deferred', 'sidecar']
 
 /** Exit status by error code: bad input 1, bad options 2, our own bug 3. */
 const EXIT_CODES = { ERR_WASM_MALFORMED: 1, ERR_WASM_UNSUPPORTED: 1, ERR_INVALID_OPTION: 2, ERR_INTERNAL: 3 }
@@ -58,6 +67,7 @@ export function parseCommandLine(argv) {
         'allow-raw-growth': { type: 'boolean' },
         'zero-filled-memory': { type: 'boolean' },
         'passive-data': { type: 'string' },
+        'sidecar-min-bytes': { type: 'string' },
         compress: { type: 'string' },
         json: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
@@ -75,6 +85,10 @@ export function parseCommandLine(argv) {
   if (!PASSIVE_DATA_MODES.includes(passiveData)) {
     throw new UsageError(`--passive-data must be one of ${PASSIVE_DATA_MODES.join(', ')}, got "${passiveData}"`)
   }
+  const minBytes = values['sidecar-min-bytes']
+  if (minBytes !== undefined && !/^\d+$/.test(minBytes)) {
+    throw new UsageError(`--sidecar-min-bytes takes a byte count, got "${minBytes}"`)
+  }
   const formats = values.compress ? values.compress.split(',').map((f) => f.trim()) : []
   const unknown = formats.find((f) => !(f in FORMATS))
   if (unknown) throw new UsageError(`--compress takes a list of br, zst, gz; got "${unknown}"`)
@@ -91,6 +105,7 @@ export function parseCommandLine(argv) {
       allowRawGrowth: Boolean(values['allow-raw-growth']),
       zeroFilledMemory: Boolean(values['zero-filled-memory']),
       passiveData,
+      ...(minBytes !== undefined && { sidecarMinBytes: Number(minBytes) }),
     },
   }
 }
@@ -136,6 +151,11 @@ export async function main(argv, { stdout = process.stdout, stderr = process.std
     return EXIT_CODES[err.code] ?? 1
   }
   await writeFile(request.output, result.wasm)
+  if (result.sidecar) {
+    const { data, ...placements } = result.sidecar
+    await writeFile(`${request.output}.data`, data)
+    await writeFile(`${request.output}.data.json`, `${JSON.stringify(placements, null, 2)}\n`)
+  }
   const compressed = {}
   if (request.formats.length > 0) {
     const wanted = Object.fromEntries(Object.entries(FORMATS).map(([ext, key]) => [key, request.formats.includes(ext)]))

@@ -1,6 +1,7 @@
 // Code generation for what a `.wasm` import becomes in the bundle. Pure functions
 // from (url expression, module shape) to JS source; semantics follow Vite 8's own
 // wasm support so switching the plugin on changes bytes, not behaviour.
+import { INIT_EXPORT, sidecarRuntimeCode } from './sidecar.js'
 
 /** The id the glue imports the runtime helper from. */
 export const RUNTIME_ID = 'virtual:wasm-squeeze/runtime'
@@ -33,20 +34,30 @@ export function runtimeCode({ ssr }) {
 }`
   return `const compileOptions = ${JSON.stringify(COMPILE_OPTIONS)}
 ${load}
-/** Instantiates the wasm at \`url\` and resolves to its WebAssembly.Instance. */
-export async function instantiate(url, imports = {}) {
+${sidecarRuntimeCode({ ssr })}
+/**
+ * Instantiates the wasm at \`url\` and resolves to its WebAssembly.Instance, with
+ * its data in place: a sidecar (\`{ url, placements }\`) is fetched in parallel and
+ * written, and the passive-data initialiser called, before anyone gets the instance.
+ */
+export async function instantiate(url, imports = {}, data) {
+  const sidecar = data ? { bytes: fetchSidecar(data.url), placements: data.placements } : null
+  if (sidecar) sidecar.bytes.catch(() => {}) // awaited below, unless instantiation fails first
   const { instance } = await load(url, imports)
-  return instance
+  return finishLoading(instance, imports, sidecar)
 }
 `
 }
 
-/** `import init from './x.wasm?init'`: `init(imports)` resolves to an Instance. */
-export function initGlue(urlExpression) {
+/**
+ * `import init from './x.wasm?init'`: `init(imports)` resolves to an Instance.
+ * `sidecarExpression` is JS for `{ url, placements }` when data moved out.
+ */
+export function initGlue(urlExpression, sidecarExpression) {
   return `import { instantiate } from ${JSON.stringify(RUNTIME_ID)}
 const url = ${urlExpression}
 export default function init(imports) {
-  return instantiate(url, imports)
+  return instantiate(url, imports${sidecarExpression ? `, ${sidecarExpression}` : ''})
 }
 `
 }
@@ -65,13 +76,14 @@ const exportName = (name) => (IDENTIFIER.test(name) && name !== 'default' ? name
  * @param {string} urlExpression
  * @param {{ imports: {module: string, name: string}[], exports: {name: string, kind: string}[] }} shape
  */
-export function esmGlue(urlExpression, shape) {
+export function esmGlue(urlExpression, shape, sidecarExpression) {
   const modules = [...new Set(shape.imports.map((i) => i.module))].filter((m) => !RESERVED_IMPORT_MODULES.has(m))
   const lines = [`import { instantiate } from ${JSON.stringify(RUNTIME_ID)}`]
   modules.forEach((module, i) => lines.push(`import * as __wasm_import_${i} from ${JSON.stringify(module)}`))
   const importObject = modules.map((module, i) => `${JSON.stringify(module)}: __wasm_import_${i}`).join(', ')
-  lines.push(`const __wasm_exports = (await instantiate(${urlExpression}, { ${importObject} })).exports`)
-  shape.exports.forEach(({ name, kind }, i) => {
+  const sidecar = sidecarExpression ? `, ${sidecarExpression}` : ''
+  lines.push(`const __wasm_exports = (await instantiate(${urlExpression}, { ${importObject} }${sidecar})).exports`)
+  shape.exports.filter(({ name }) => name !== INIT_EXPORT).forEach(({ name, kind }, i) => {
     const value = `__wasm_exports[${JSON.stringify(name)}]`
     lines.push(`const __wasm_export_${i} = ${kind === 'global' ? `${value}.value` : value}`)
     lines.push(`export { __wasm_export_${i} as ${exportName(name)} }`)

@@ -3,6 +3,7 @@ import type {
   BindingCompressed,
   BindingModuleInfo,
   BindingReport,
+  BindingSidecar,
   BindingTransformOptions,
 } from '../native/binding.cjs'
 
@@ -19,6 +20,12 @@ export interface TransformResult {
   /** The optimized module; the input bytes when nothing made it smaller. */
   wasm: Buffer
   report: Report
+  /**
+   * With `passiveData: 'sidecar'`, the data moved out of the module: write
+   * `data[sidecarOffset..+length]` at `offset` of each placement's memory right
+   * after instantiation, then call `initExport` if set.
+   */
+  sidecar?: BindingSidecar | null
 }
 
 export interface CompressOptions {

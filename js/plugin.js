@@ -12,6 +12,7 @@ import { devServerSupport } from './dev-server.js'
 import { wasmUrlReferencesPlugin } from './url-references.js'
 import { addToWorkerBundles, isDuplicateInstance } from './workers.js'
 import { isServerBuild, serverAndLibraryPlugin } from './server-and-library.js'
+import { emitSidecar, sidecarExpression, urlImportWarning } from './sidecar.js'
 
 const WASM_ID = /\.wasm(?:\?|$)/
 const COMPRESSED_EXTENSIONS = { br: '.br', zst: '.zst', gz: '.gz' }
@@ -57,9 +58,11 @@ export default function wasmSqueeze(options = {}) {
     const relative = path.relative(root, file) || file
     let wasm = raw
     let note
+    let result
     if (optimize !== false) {
       try {
-        wasm = (await transform(raw, { ...optimize, file: relative })).wasm
+        result = await transform(raw, { ...optimize, file: relative })
+        wasm = result.wasm
       } catch (err) {
         if (strict) ctx.error(err)
         note = `kept original: ${err.code ?? 'error'}`
@@ -68,9 +71,11 @@ export default function wasmSqueeze(options = {}) {
     }
     const referenceId = ctx.emitFile({ type: 'asset', name: path.basename(file), source: wasm })
     ownReferences.add(referenceId)
-    const compressed = compressOptions === false ? Promise.resolve({}) : compress(wasm, compressOptions)
+    const startCompressing = (bytes) => (compressOptions === false ? Promise.resolve({}) : compress(bytes, compressOptions))
+    const compressed = startCompressing(wasm)
     compressed.catch(() => {}) // awaited in generateBundle; never an unhandled rejection
-    return { file: relative, referenceId, raw: raw.length, wasm, compressed, note }
+    const sidecar = emitSidecar(ctx, path.basename(file), result?.sidecar, startCompressing)
+    return { file: relative, referenceId, raw: raw.length, wasm, compressed, note, sidecar, result }
   }
 
   let inert = false // a second instance (e.g. the user's and ours in worker.plugins) leaves the work to the first
@@ -130,18 +135,22 @@ export default function wasmSqueeze(options = {}) {
           return devEsmGlue(file, await inspect(await readFile(file), { file }))
         }
         this.addWatchFile(file)
-        const { referenceId, wasm } = await emitWasm(this, file)
+        const { referenceId, wasm, sidecar, result } = await emitWasm(this, file)
         const url = `import.meta.ROLLUP_FILE_URL_${referenceId}`
-        if (kind === 'url') return urlGlue(url)
-        if (kind === 'init') return initGlue(url)
-        return esmGlue(url, await inspect(wasm, { file }))
+        if (kind === 'url') {
+          const warning = urlImportWarning(path.relative(root, file), optimize?.passiveData, result, sidecar)
+          if (warning) this.warn(warning)
+          return urlGlue(url)
+        }
+        if (kind === 'init') return initGlue(url, sidecarExpression(sidecar))
+        return esmGlue(url, await inspect(wasm, { file }), sidecarExpression(sidecar))
       },
     },
 
     async generateBundle() {
       const rows = []
       for (const entry of emitted.values()) {
-        const { file, referenceId, raw, wasm, compressed, note } = await entry
+        const { file, referenceId, raw, wasm, compressed, note, sidecar } = await entry
         const fileName = this.getFileName(referenceId)
         const row = { file, raw, optimized: wasm.length, note }
         for (const [format, bytes] of Object.entries(await compressed)) {
@@ -150,6 +159,16 @@ export default function wasmSqueeze(options = {}) {
           row[format] = bytes.length
         }
         rows.push(row)
+        if (sidecar) {
+          const sidecarName = this.getFileName(sidecar.referenceId)
+          const sidecarRow = { file: `${file} (data sidecar)`, raw: sidecar.bytes, optimized: sidecar.bytes }
+          for (const [format, bytes] of Object.entries(await sidecar.compressed)) {
+            if (!bytes || bytes.length >= sidecar.bytes) continue
+            this.emitFile({ type: 'asset', fileName: sidecarName + COMPRESSED_EXTENSIONS[format], source: bytes })
+            sidecarRow[format] = bytes.length
+          }
+          rows.push(sidecarRow)
+        }
       }
       if (report && rows.length > 0) {
         const table = formatTable(rows)

@@ -62,6 +62,22 @@ export interface BindingModuleInfo {
   functionCount: number
 }
 
+/**
+ * One segment moved to the sidecar: the loader writes
+ * `data[sidecarOffset .. sidecarOffset + length]` at `offset` in the memory.
+ */
+export interface BindingPlacement {
+  segment: number
+  memoryIndex: number
+  /** The memory's export name, when it is exported. */
+  memoryExport?: string
+  /** The memory's import `[module, name]`, when it is imported and not exported. */
+  memoryImport?: Array<string>
+  offset: number
+  sidecarOffset: number
+  length: number
+}
+
 export interface BindingReport {
   inputBytes: number
   outputBytes: number
@@ -81,6 +97,14 @@ export interface BindingSectionInfo {
 export interface BindingSectionSize {
   name: string
   bytes: number
+}
+
+/** Data moved out of the module by `passiveData: 'sidecar'`. */
+export interface BindingSidecar {
+  data: Buffer
+  placements: Array<BindingPlacement>
+  /** The export the loader calls after writing the data, if any. */
+  initExport?: string
 }
 
 export interface BindingStep {
@@ -114,10 +138,17 @@ export interface BindingTransformOptions {
    */
   packData?: boolean
   /**
-   * Turn active data segments passive.
+   * How active data segments reach memory: `start` and `deferred` make them
+   * passive (deferred: the loader calls `__wasm_squeeze_init_data`), `sidecar`
+   * moves large ones out of the module into `result.sidecar`.
    * @default 'off'
    */
-  passiveData?: 'off' | 'start' | 'deferred'
+  passiveData?: 'off' | 'start' | 'deferred' | 'sidecar'
+  /**
+   * With `passiveData: 'sidecar'`: the smallest segment, in bytes, worth moving.
+   * @default 4096
+   */
+  sidecarMinBytes?: number
   /**
    * The module's imported memory is known to start zeroed.
    * @default false
@@ -133,6 +164,7 @@ export interface BindingTransformOptions {
 export interface BindingTransformResult {
   wasm: Buffer
   report: BindingReport
+  sidecar?: BindingSidecar
 }
 
 /** Compresses bytes into each requested format, in parallel, off the main thread. */

@@ -58,10 +58,15 @@ pub struct BindingTransformOptions {
     /// Merge and trim active data segments when that makes the module smaller.
     /// @default true
     pub pack_data: Option<bool>,
-    /// Turn active data segments passive.
+    /// How active data segments reach memory: `start` and `deferred` make them
+    /// passive (deferred: the loader calls `__wasm_squeeze_init_data`), `sidecar`
+    /// moves large ones out of the module into `result.sidecar`.
     /// @default 'off'
-    #[napi(ts_type = "'off' | 'start' | 'deferred'")]
+    #[napi(ts_type = "'off' | 'start' | 'deferred' | 'sidecar'")]
     pub passive_data: Option<String>,
+    /// With `passiveData: 'sidecar'`: the smallest segment, in bytes, worth moving.
+    /// @default 4096
+    pub sidecar_min_bytes: Option<i64>,
     /// The module's imported memory is known to start zeroed.
     /// @default false
     pub zero_filled_memory: Option<bool>,
@@ -80,9 +85,16 @@ impl TryFrom<BindingTransformOptions> for options::Options {
             Some(value) => options::PassiveData::parse(value).ok_or_else(|| {
                 crate::Error::invalid_option(
                     "passiveData",
-                    format!("expected 'off', 'start' or 'deferred', got '{value}'"),
+                    format!("expected 'off', 'start', 'deferred' or 'sidecar', got '{value}'"),
                 )
             })?,
+        };
+        let sidecar_min_bytes = match js.sidecar_min_bytes {
+            None => defaults.sidecar_min_bytes,
+            Some(n) if n >= 0 => n as u64,
+            Some(n) => {
+                return Err(crate::Error::invalid_option("sidecarMinBytes", format!("expected a byte count ≥ 0, got {n}")))
+            }
         };
         Ok(options::Options {
             keep_names: js.keep_names.unwrap_or(defaults.keep_names),
@@ -92,6 +104,7 @@ impl TryFrom<BindingTransformOptions> for options::Options {
             passive_data,
             zero_filled_memory: js.zero_filled_memory.unwrap_or(defaults.zero_filled_memory),
             allow_raw_growth: js.allow_raw_growth.unwrap_or(defaults.allow_raw_growth),
+            sidecar_min_bytes,
         })
     }
 }
@@ -123,10 +136,61 @@ pub struct BindingReport {
     pub kept_original: bool,
 }
 
+/// One segment moved to the sidecar: the loader writes
+/// `data[sidecarOffset .. sidecarOffset + length]` at `offset` in the memory.
+#[napi(object, object_from_js = false)]
+pub struct BindingPlacement {
+    pub segment: u32,
+    pub memory_index: u32,
+    /// The memory's export name, when it is exported.
+    pub memory_export: Option<String>,
+    /// The memory's import `[module, name]`, when it is imported and not exported.
+    pub memory_import: Option<Vec<String>>,
+    pub offset: f64,
+    pub sidecar_offset: f64,
+    pub length: f64,
+}
+
+/// Data moved out of the module by `passiveData: 'sidecar'`.
+#[napi(object, object_from_js = false)]
+pub struct BindingSidecar {
+    pub data: Buffer,
+    pub placements: Vec<BindingPlacement>,
+    /// The export the loader calls after writing the data, if any.
+    pub init_export: Option<String>,
+}
+
 #[napi(object, object_from_js = false)]
 pub struct BindingTransformResult {
     pub wasm: Buffer,
     pub report: BindingReport,
+    pub sidecar: Option<BindingSidecar>,
+}
+
+impl From<crate::passes::passive_data::Sidecar> for BindingSidecar {
+    fn from(sidecar: crate::passes::passive_data::Sidecar) -> Self {
+        use crate::passes::passive_data::MemoryRef;
+        let placements = sidecar
+            .placements
+            .into_iter()
+            .map(|p| {
+                let (memory_export, memory_import) = match p.memory {
+                    MemoryRef::Export(name) => (Some(name), None),
+                    MemoryRef::Import { module, name } => (None, Some(vec![module, name])),
+                };
+                BindingPlacement {
+                    segment: p.segment,
+                    memory_index: p.memory_index,
+                    memory_export,
+                    memory_import,
+                    offset: p.offset as f64,
+                    sidecar_offset: p.sidecar_offset as f64,
+                    length: p.length as f64,
+                }
+            })
+            .collect();
+        BindingSidecar { data: sidecar.bytes.into(), placements, init_export: sidecar.init_export }
+    }
 }
 
 fn section_sizes(sizes: Vec<crate::report::SectionSize>) -> Vec<BindingSectionSize> {
@@ -155,6 +219,7 @@ impl From<core_transform::Transformed> for BindingTransformResult {
                     .collect(),
                 kept_original: report.kept_original,
             },
+            sidecar: out.sidecar.map(Into::into),
         }
     }
 }

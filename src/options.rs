@@ -11,6 +11,8 @@ pub enum PassiveData {
     Start,
     /// Make segments passive; the loader calls an exported initialiser.
     Deferred,
+    /// Move large segments out of the module into a sidecar the loader writes.
+    Sidecar,
 }
 
 impl PassiveData {
@@ -19,6 +21,7 @@ impl PassiveData {
             "off" => Some(PassiveData::Off),
             "start" => Some(PassiveData::Start),
             "deferred" => Some(PassiveData::Deferred),
+            "sidecar" => Some(PassiveData::Sidecar),
             _ => None,
         }
     }
@@ -28,6 +31,7 @@ impl PassiveData {
             PassiveData::Off => "off",
             PassiveData::Start => "start",
             PassiveData::Deferred => "deferred",
+            PassiveData::Sidecar => "sidecar",
         }
     }
 }
@@ -50,6 +54,8 @@ pub struct Options {
     /// `pack_data::RAW_BYTES_PER_PROXY_BYTE` raw bytes per compressed byte saved).
     /// Off by default: the output is then never bigger, raw or compressed.
     pub allow_raw_growth: bool,
+    /// With `PassiveData::Sidecar`: the smallest segment worth moving out.
+    pub sidecar_min_bytes: u64,
 }
 
 impl Default for Options {
@@ -62,6 +68,7 @@ impl Default for Options {
             passive_data: PassiveData::Off,
             zero_filled_memory: false,
             allow_raw_growth: false,
+            sidecar_min_bytes: 4096,
         }
     }
 }

@@ -12,6 +12,8 @@ use std::borrow::Cow;
 pub struct Transformed {
     pub wasm: Vec<u8>,
     pub report: Report,
+    /// Data moved out of the module (`passiveData: 'sidecar'`), for the loader.
+    pub sidecar: Option<passes::passive_data::Sidecar>,
 }
 
 type Pass = fn(&[u8], &Options) -> Result<PassResult>;
@@ -42,13 +44,26 @@ pub fn transform(input: &[u8], options: &Options) -> Result<Transformed> {
         steps.push(verdict.step);
     }
     let wasm = if kept_original || !changed { input.to_vec() } else { current.into_owned() };
+    // Not a size pass, so never-worse does not judge it: it runs on whatever won.
+    let (wasm, sidecar) = passive_data(wasm, options, &mut steps)?;
     let report = Report {
         input_bytes: input.len() as u64,
         output_bytes: wasm.len() as u64,
         sections_before: module::section_sizes(&module::sections(input)?),
         sections_after: module::section_sizes(&module::sections(&wasm)?),
         steps,
-        kept_original,
+        kept_original: kept_original && wasm == input, // passive-data may change a kept input
     };
-    Ok(Transformed { wasm, report })
+    Ok(Transformed { wasm, report, sidecar })
+}
+
+fn passive_data(wasm: Vec<u8>, options: &Options, steps: &mut Vec<crate::report::Step>) -> Result<(Vec<u8>, Option<passes::passive_data::Sidecar>)> {
+    if options.passive_data == crate::options::PassiveData::Off {
+        return Ok((wasm, None)); // the default: no step in the report
+    }
+    let out = passes::passive_data::run(&wasm, options)?;
+    steps.push(out.step);
+    let Some(bytes) = out.bytes else { return Ok((wasm, None)) };
+    module::validate(&bytes).map_err(|e| Error::internal(format!("bug: passive-data produced an invalid module: {e}")))?;
+    Ok((bytes, out.sidecar))
 }

@@ -34,3 +34,24 @@ for (const [name, { wasm }] of Object.entries(PACKAGES)) {
     t.diagnostic(`${wasm}: ${input.length} → ${output.length} bytes; ${report.steps.map((s) => `${s.pass} ${s.status}`).join(', ')}`)
   })
 }
+
+// `start` is the one passiveData mode a package's own loader runs unchanged (the
+// others need the plugin's glue: see test/passive-data*.test.mjs).
+for (const [name, { wasm }] of Object.entries(PACKAGES)) {
+  test(`${name}: with passiveData 'start' the wasm gives the same results`, async (t) => {
+    const work = mkdtempSync(path.join(tmpdir(), 'wasm-squeeze-pkg-'))
+    t.after(() => rmSync(work, { recursive: true, force: true }))
+    const original = path.join(work, 'original')
+    const optimized = path.join(work, 'optimized')
+    cpSync(path.join('node_modules', name), original, { recursive: true })
+    cpSync(path.join('node_modules', name), optimized, { recursive: true })
+    const input = readFileSync(path.join(optimized, wasm))
+    const { wasm: output, report } = await transform(input, { file: `${name}/${wasm}`, passiveData: 'start' })
+    const step = report.steps.find((s) => s.pass === 'passive-data')
+    assert.equal(step.status, 'applied', step.detail)
+    assert.ok(WebAssembly.validate(output), 'output validates in V8')
+    writeFileSync(path.join(optimized, wasm), output)
+    assert.deepEqual(runPackage(name, optimized), runPackage(name, original))
+    t.diagnostic(`${wasm}: ${step.detail}`)
+  })
+}

@@ -12,6 +12,7 @@ use wast::core::{AbstractHeapType, HeapType, NanPattern, V128Pattern, WastArgCor
 use wast::{WastArg, WastInvoke, WastRet};
 
 use super::script::{Exec, Expect, Module, ModuleRef, Step};
+use wasm_squeeze::passes::passive_data::{MemoryRef, INIT_EXPORT};
 
 pub enum Outcome {
     /// The expectation held; the text says how (a trap's message, returned bits), so the
@@ -158,9 +159,40 @@ impl<'m> Runner<'m> {
 
     /// Outer error: nothing could be run; inner: what the engine said.
     fn instantiate(&mut self, module: ModuleRef) -> Result<Result<Instance, Error>, Outcome> {
-        let module = self.compile(module)?;
+        let compiled = self.compile(module)?;
         self.store.set_fuel(FUEL).expect("fuel is enabled");
-        Ok(self.linker.instantiate_and_start(&mut self.store, &module))
+        let instance = self.linker.instantiate_and_start(&mut self.store, &compiled);
+        Ok(instance.and_then(|instance| self.finish_loading(module.unwrap(), instance)))
+    }
+
+    /// What the plugin's loader does right after instantiation, before anyone gets the
+    /// instance: write the sidecar's segments, then call the exported initialiser.
+    fn finish_loading(&mut self, module: usize, instance: Instance) -> Result<Instance, Error> {
+        let Some(v) = self.variant else {
+            return Ok(instance);
+        };
+        if let Some(sidecar) = &self.modules[module].sidecars[v] {
+            for p in &sidecar.placements {
+                let memory = match &p.memory {
+                    MemoryRef::Export(name) => instance.get_memory(&self.store, name),
+                    MemoryRef::Import { module, name } => self
+                        .linker
+                        .get(&self.store, module, name)
+                        .and_then(|e| e.into_memory()),
+                }
+                .expect("a placement names a reachable memory");
+                let data = memory.data_mut(&mut self.store);
+                let (at, len, from) = (p.offset as usize, p.length as usize, p.sidecar_offset as usize);
+                if at.checked_add(len).is_none_or(|end| end > data.len()) {
+                    return Err(TrapCode::MemoryOutOfBounds.into());
+                }
+                data[at..at + len].copy_from_slice(&sidecar.bytes[from..from + len]);
+            }
+        }
+        if let Some(init) = instance.get_func(&self.store, INIT_EXPORT) {
+            init.call(&mut self.store, &[], &mut [])?;
+        }
+        Ok(instance)
     }
 
     fn instance(&self, name: Option<&str>) -> Result<Instance, Outcome> {

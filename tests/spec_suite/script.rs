@@ -2,6 +2,7 @@
 //! module is encoded, transformed and validated up front, exactly once.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use wasm_squeeze::passes::passive_data::Sidecar;
 use wasm_squeeze::Options;
 use wasmparser::{Validator, WasmFeatures};
 use wast::{QuoteWat, WastDirective, WastExecute, WastInvoke, WastRet, Wat};
@@ -19,6 +20,8 @@ pub struct Module {
     pub original: Vec<u8>,
     /// One entry per `VARIANTS`: the optimized bytes, or why there are none.
     pub variants: Vec<Result<Vec<u8>, &'static str>>,
+    /// One entry per `VARIANTS`: the data the loader writes after instantiation.
+    pub sidecars: Vec<Option<Sidecar>>,
 }
 
 /// An index into the script's modules, or why the directive's module could not be encoded.
@@ -234,19 +237,26 @@ fn prepare_module(original: Vec<u8>, place: &str, stats: &mut Stats) -> Module {
         return Module {
             original,
             variants: vec![Err(ORIGINAL_INVALID); VARIANTS.len()],
+            sidecars: vec![None; VARIANTS.len()],
         };
     }
     let mut variants = Vec::new();
+    let mut sidecars = vec![None; VARIANTS.len()];
     for (v, (label, passive_data)) in VARIANTS.iter().enumerate() {
         let options = Options {
             passive_data: *passive_data,
+            // Spec modules' segments are small: move every one the sidecar can take.
+            sidecar_min_bytes: 1,
             ..Options::default()
         };
         let result = catch_unwind(AssertUnwindSafe(|| {
             wasm_squeeze::transform(&original, &options)
         }));
         let output = match result {
-            Ok(Ok(out)) => out.wasm,
+            Ok(Ok(out)) => {
+                sidecars[v] = out.sidecar;
+                out.wasm
+            }
             Ok(Err(e)) => {
                 stats.fail(format!(
                     "{place} [{label}] transform returned an error on a valid module: {e}"
@@ -274,7 +284,7 @@ fn prepare_module(original: Vec<u8>, place: &str, stats: &mut Stats) -> Module {
         stats.changed[v] += usize::from(output != original);
         variants.push(Ok(output));
     }
-    Module { original, variants }
+    Module { original, variants, sidecars }
 }
 
 pub fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {

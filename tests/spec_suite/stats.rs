@@ -5,9 +5,13 @@ use std::fmt::Write as _;
 use wasm_squeeze::PassiveData;
 
 /// The transform options each script is replayed with (on top of `Options::default()`).
-pub const VARIANTS: [(&str, PassiveData); 2] = [
+/// `deferred` and `sidecar` are replayed the way the plugin's loader runs them: the
+/// sidecar is written and the exported initialiser called right after instantiation.
+pub const VARIANTS: [(&str, PassiveData); 4] = [
     ("default", PassiveData::Off),
     ("passive=start", PassiveData::Start),
+    ("passive=deferred", PassiveData::Deferred),
+    ("passive=sidecar", PassiveData::Sidecar),
 ];
 
 type PerVariant = [usize; VARIANTS.len()];
@@ -54,12 +58,14 @@ impl Stats {
         let mut out = String::new();
         let w = 64;
         let total = |counts: Vec<&PerVariant>| {
-            counts
-                .into_iter()
-                .fold([0; 2], |a, n| [a[0] + n[0], a[1] + n[1]])
+            counts.into_iter().fold([0; VARIANTS.len()], |mut a, n| {
+                add(&mut a, n);
+                a
+            })
         };
         let row = |out: &mut String, label: &str, n: &PerVariant| {
-            let _ = writeln!(out, "  {label:<w$} {:>9} {:>14}", n[0], n[1]);
+            let cells: String = n.iter().zip(VARIANTS).map(|(n, (v, _))| format!(" {n:>w2$}", w2 = v.len())).collect();
+            let _ = writeln!(out, "  {label:<w$}{cells}");
         };
         let _ = writeln!(
             out,
@@ -79,11 +85,8 @@ impl Stats {
             "  modules: {} ({} not transformed: wasmparser rejects the original)",
             self.modules, self.modules_untransformed
         );
-        let _ = writeln!(
-            out,
-            "  {:<w$} {:>9} {:>14}",
-            "", VARIANTS[0].0, VARIANTS[1].0
-        );
+        let heads: String = VARIANTS.iter().map(|(v, _)| format!(" {v}")).collect();
+        let _ = writeln!(out, "  {:<w$}{heads}", "");
         row(
             &mut out,
             "modules transformed + validated",

@@ -1,0 +1,66 @@
+// examples/vite-app built with each passiveData mode and opened in Chromium: the
+// page computes the same values as with the default build (its greeting comes out
+// of a data segment that start/deferred turn passive and sidecar moves out of the
+// module into an emitted `.data` asset the glue fetches and writes).
+import assert from 'node:assert/strict'
+import path from 'node:path'
+import { after, before, describe, test } from 'node:test'
+import { build } from 'vite'
+import wasmSqueeze from 'wasm-squeeze'
+import { withPage } from './helpers/browser.js'
+import { EXAMPLE_ROOT, GREETING, compileExampleWasm, expectedResult, loadExample, readTree, tempDir } from './helpers/example.js'
+import { serve } from './helpers/serve.js'
+
+const MODES = ['start', 'deferred', 'sidecar']
+
+describe('examples/vite-app with passiveData in Chromium', () => {
+  const outs = new Map()
+
+  before(async () => {
+    await compileExampleWasm()
+    for (const mode of MODES) {
+      const out = await tempDir(`passive-${mode}`)
+      outs.set(mode, out)
+      await build({
+        root: EXAMPLE_ROOT,
+        configFile: false,
+        logLevel: 'warn',
+        plugins: [wasmSqueeze({ optimize: { passiveData: mode, sidecarMinBytes: 16 }, report: false })],
+        build: { outDir: out.dir, emptyOutDir: true },
+      })
+    }
+  })
+  after(async () => {
+    for (const out of outs.values()) await out.remove()
+  })
+
+  for (const mode of MODES) {
+    test(`passiveData: '${mode}' computes what the default build does`, async () => {
+      const { dir } = outs.get(mode)
+      const files = await readTree(dir)
+      const math = files.find((f) => /^assets\/math-.*\.wasm$/.test(f.name))
+      const sidecars = files.filter((f) => f.name.endsWith('.data'))
+      const hasGreeting = math.bytes.includes(Buffer.from(GREETING))
+      if (mode === 'sidecar') {
+        assert.equal(sidecars.length, 1, 'one data sidecar emitted')
+        assert.equal(sidecars[0].bytes.toString(), GREETING)
+        assert.ok(!hasGreeting, 'the module no longer carries the greeting')
+        assert.ok(files.some((f) => f.name === sidecars[0].name + '.br'), 'the sidecar is compressed like the wasm')
+      } else {
+        assert.equal(sidecars.length, 0)
+        assert.ok(hasGreeting)
+      }
+      const server = await serve(dir)
+      try {
+        const { result, errors } = await withPage(async (page, log) => ({ result: await loadExample(page, server.url, log), errors: log.errors }))
+        const { mathUrl, ...computed } = result
+        assert.deepEqual(computed, expectedResult())
+        assert.deepEqual(errors, [])
+        const fetched = server.requests.map((r) => path.basename(r.path))
+        if (mode === 'sidecar') assert.ok(fetched.includes(path.basename(sidecars[0].name)), `the page fetched the sidecar (${fetched})`)
+      } finally {
+        await server.close()
+      }
+    })
+  }
+})
