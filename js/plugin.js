@@ -12,10 +12,12 @@ import { devServerSupport } from './dev-server.js'
 import { wasmUrlReferencesPlugin } from './url-references.js'
 import { addToWorkerBundles, isDuplicateInstance } from './workers.js'
 import { isServerBuild, serverAndLibraryPlugin } from './server-and-library.js'
-import { emitSidecar, sidecarExpression, urlImportWarning } from './sidecar.js'
+import { emitSidecar, sidecarExpression } from './sidecar.js'
 
 const WASM_ID = /\.wasm(?:\?|$)/
 const COMPRESSED_EXTENSIONS = { br: '.br', zst: '.zst', gz: '.gz' }
+// passiveData modes whose module only works when our glue instantiates it.
+const LOADER_MODES = new Set(['deferred', 'sidecar'])
 
 /**
  * @param {import('./plugin').WasmSqueezeOptions} [options]
@@ -43,17 +45,24 @@ export default function wasmSqueeze(options = {}) {
   /** @type {Set<string>} reference ids of the assets this plugin emitted */
   const ownReferences = new Set()
 
-  /** Reads, optimizes, emits and starts compressing one source wasm, once per build. */
-  function emitWasm(ctx, file) {
-    let entry = emitted.get(file)
+  /**
+   * Reads, optimizes, emits and starts compressing one source wasm, once per build.
+   * `foreignLoader`: the reference (`?url`, `new URL`) is instantiated by code that is
+   * not our glue, so it must get a module that needs no help from the loader.
+   */
+  function emitWasm(ctx, file, { foreignLoader = false } = {}) {
+    const needsGlue = optimize !== false && LOADER_MODES.has(optimize.passiveData)
+    const key = foreignLoader && needsGlue ? `${file}\0foreign` : file
+    let entry = emitted.get(key)
     if (!entry) {
-      entry = optimizeAndEmit(ctx, file)
-      emitted.set(file, entry)
+      const options = key === file ? optimize : { ...optimize, passiveData: 'off' }
+      entry = optimizeAndEmit(ctx, file, options)
+      emitted.set(key, entry)
     }
     return entry
   }
 
-  async function optimizeAndEmit(ctx, file) {
+  async function optimizeAndEmit(ctx, file, optimize) {
     const raw = await readFile(file)
     const relative = path.relative(root, file) || file
     let wasm = raw
@@ -135,13 +144,9 @@ export default function wasmSqueeze(options = {}) {
           return devEsmGlue(file, await inspect(await readFile(file), { file }))
         }
         this.addWatchFile(file)
-        const { referenceId, wasm, sidecar, result } = await emitWasm(this, file)
+        const { referenceId, wasm, sidecar } = await emitWasm(this, file, { foreignLoader: kind === 'url' })
         const url = `import.meta.ROLLUP_FILE_URL_${referenceId}`
-        if (kind === 'url') {
-          const warning = urlImportWarning(path.relative(root, file), optimize?.passiveData, result, sidecar)
-          if (warning) this.warn(warning)
-          return urlGlue(url)
-        }
+        if (kind === 'url') return urlGlue(url)
         if (kind === 'init') return initGlue(url, sidecarExpression(sidecar))
         return esmGlue(url, await inspect(wasm, { file }), sidecarExpression(sidecar))
       },
@@ -181,7 +186,7 @@ export default function wasmSqueeze(options = {}) {
   const urlReferences = wasmUrlReferencesPlugin({
     filter,
     active: () => !inert && !isServe,
-    emit: emitWasm,
+    emit: (ctx, file) => emitWasm(ctx, file, { foreignLoader: true }),
     exists: (file) => access(file).then(() => true, () => false),
     absoluteUrls: () => isLibrary,
   })

@@ -82,15 +82,3 @@ export function sidecarExpression(emitted) {
   if (!emitted) return undefined
   return `{ url: import.meta.ROLLUP_FILE_URL_${emitted.referenceId}, placements: ${JSON.stringify(emitted.table)} }`
 }
-
-/**
- * `?url` hands the file to code that instantiates it itself and knows nothing of
- * the initialiser or the sidecar: say so at build time instead of shipping a
- * module whose data never arrives.
- */
-export function urlImportWarning(file, mode, result, emitted) {
-  const applied = result?.report.steps.some((s) => s.pass === 'passive-data' && s.status === 'applied')
-  if (emitted) return `${file}?url: its data moved to a sidecar (passiveData: 'sidecar'); code that instantiates it must write the sidecar itself and then call ${INIT_EXPORT} if the module exports it (or import it with ?init)`
-  if (applied && mode === 'deferred') return `${file}?url: with passiveData: 'deferred', code that instantiates it must call the export ${INIT_EXPORT} right after instantiation (or import it with ?init)`
-  return null
-}
