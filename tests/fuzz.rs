@@ -349,3 +349,20 @@ fn show_transcripts() {
         }
     }
 }
+
+/// The checks themselves can fail: a changed export name, import type or size is caught.
+#[test]
+fn the_output_checks_catch_what_they_claim_to() {
+    let wat = |text: &str| wat::parse_str(text).unwrap();
+    let base = wat(r#"(module (type $t (func (param i32))) (import "env" "f" (func (type $t))) (func (export "g") (param i64)))"#);
+    let renamed = wat(r#"(module (type $t (func (param i32))) (import "env" "f" (func (type $t))) (func (export "h") (param i64)))"#);
+    let retyped = wat(r#"(module (type $t (func (param i64))) (import "env" "f" (func (type $t))) (func (export "g") (param i64)))"#);
+    // Renumbered types with the same meaning are not a change.
+    let renumbered = wat(r#"(module (type (func)) (type $t (func (param i32))) (import "env" "f" (func (type $t))) (func (export "g") (param i64)))"#);
+    let options = Options::default();
+    assert!(check_output(&base, &renamed, &options).unwrap_err().contains("imports/exports changed"));
+    assert!(check_output(&base, &retyped, &options).unwrap_err().contains("imports/exports changed"));
+    assert!(check_output(&base, &renumbered, &options).unwrap_err().contains("output grew"));
+    assert!(check_output(&renumbered, &base, &options).is_ok());
+    assert!(validates(b"\0asm\x01\0\0\0\x01").is_err());
+}
