@@ -12,7 +12,8 @@
 //!   the input, and every compressed output decodes to the input.
 //!
 //! `FUZZ_CASES=1000000 FUZZ_THREADS=2 cargo test --release --test fuzz -- --nocapture`
-//! for a long run; `FUZZ_SEED` picks another sequence; `FUZZ_FIRST` starts at a later
+//! for a long run (`FUZZ_SECONDS` stops it after a time budget); `FUZZ_SEED` picks
+//! another sequence; `FUZZ_FIRST` starts at a later
 //! case. A failing case is written to `target/fuzz-findings/` and named in the
 //! failure, and reruns alone with `FUZZ_FIRST=<case> FUZZ_CASES=1`.
 #[path = "fuzz/differential.rs"]
@@ -80,6 +81,8 @@ fn fuzz(target: &str, default_cases: u64, case: fn(u64, u64, &mut Tally) -> Resu
     let first = env_u64("FUZZ_FIRST", 0);
     let cases = env_u64("FUZZ_CASES", default_cases);
     let threads = env_u64("FUZZ_THREADS", 1).max(1);
+    // A time budget for long runs: stop after this many seconds, whatever the count.
+    let budget = Duration::from_secs(env_u64("FUZZ_SECONDS", u64::MAX / 4));
     let total = Mutex::new(Tally::default());
     let started = Instant::now();
     std::panic::set_hook(Box::new(|_| {})); // panics are caught and reported per case
@@ -89,7 +92,7 @@ fn fuzz(target: &str, default_cases: u64, case: fn(u64, u64, &mut Tally) -> Resu
             scope.spawn(move || {
                 let mut tally = Tally::default();
                 let mut n = first + t;
-                while n < first + cases {
+                while n < first + cases && started.elapsed() < budget {
                     let start = Instant::now();
                     let outcome = catch_unwind(AssertUnwindSafe(|| case(seed, n, &mut tally)))
                         .unwrap_or_else(|p| Err(format!("panic: {}", panic_text(&p))));
@@ -103,7 +106,7 @@ fn fuzz(target: &str, default_cases: u64, case: fn(u64, u64, &mut Tally) -> Resu
                     }
                     tally.cases += 1;
                     n += threads;
-                    if n % 100_000 < threads {
+                    if n % 10_000 < threads {
                         eprintln!("{target}: {n} cases, {:.0?}", started.elapsed());
                     }
                 }
