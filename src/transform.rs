@@ -1,7 +1,7 @@
 //! The pipeline behind `transform`: validate the input, run the passes in order,
 //! validate the output, and let `never-worse` decide whether it beats the input.
 
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorCode, Result};
 use crate::module;
 use crate::options::Options;
 use crate::passes::{self, PassResult};
@@ -26,7 +26,7 @@ pub fn transform(input: &[u8], options: &Options) -> Result<Transformed> {
     let mut current: Cow<[u8]> = Cow::Borrowed(input);
     let mut steps = Vec::with_capacity(PIPELINE.len());
     for pass in PIPELINE {
-        let result = pass(&current, options)?;
+        let result = pass(&current, options).map_err(pass_bug)?;
         steps.push(result.step);
         if let Some(bytes) = result.bytes {
             current = Cow::Owned(bytes);
@@ -66,4 +66,26 @@ fn passive_data(wasm: Vec<u8>, options: &Options, steps: &mut Vec<crate::report:
     let Some(bytes) = out.bytes else { return Ok((wasm, None)) };
     module::validate(&bytes).map_err(|e| Error::internal(format!("bug: passive-data produced an invalid module: {e}")))?;
     Ok((bytes, out.sidecar))
+}
+
+/// Passes only ever see a validated module (the input, or a pass's output), so one
+/// that finds it malformed has met our bug, not the user's: never blame the input.
+fn pass_bug(err: Error) -> Error {
+    match err.code {
+        ErrorCode::Malformed => Error::internal(format!("bug: a pass could not read a module that validated: {err}")),
+        _ => err,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_pass_that_meets_a_malformed_module_reports_our_bug() {
+        let err = pass_bug(Error::at(ErrorCode::Malformed, "section out of order", 47));
+        assert_eq!(err.code, ErrorCode::Internal);
+        assert!(err.message.contains("section out of order (at offset 0x2f)"), "{err}");
+        assert_eq!(pass_bug(Error::invalid_option("x", "y")).code, ErrorCode::InvalidOption);
+    }
 }

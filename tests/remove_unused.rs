@@ -278,3 +278,21 @@ fn dylink_modules_keep_their_section_and_exports() {
     assert_eq!(custom_section_names(&output), ["dylink.0"]);
     assert!(output.len() < input.len());
 }
+
+#[test]
+fn a_new_declaring_segment_is_written_once_even_with_a_data_count_section() {
+    // Found by tests/fuzz.rs: with no element section, the new declarative segment was
+    // written before each of DataCount, code and data, three element sections in all,
+    // and the next pass refused the module.
+    let (input, output, step) = optimize(
+        r#"(module
+             (memory 1)
+             (global $unused funcref (ref.func $f))
+             (func $f (result i32) i32.const 5)
+             (func (export "g") (result i32) data.drop 0 ref.func $f drop i32.const 3)
+             (data "x"))"#,
+    );
+    assert_eq!(step.status, StepStatus::Applied);
+    assert_eq!(counts(&output).1, 0, "the unused global goes");
+    same_results(&input, &output, "g", &[]);
+}

@@ -212,13 +212,15 @@ fn encoded(section: &impl wasm_encoder::Section) -> Vec<u8> {
 fn rewrite(sections: &[Section<'_>], items: &ModuleItems<'_>, used: &Used, maps: &IndexMaps) -> Rewritten {
     let mut out: Vec<Vec<u8>> = Vec::with_capacity(sections.len() + 1);
     let missing_declarations = undeclared_ref_funcs(items, used, maps);
-    let has_element_section = sections.iter().any(|s| s.id == 9);
+    // A new element section, when needed, goes once, where the binary order puts it:
+    // before the first of DataCount, code and data.
+    let mut needs_element_section = !missing_declarations.is_empty() && !sections.iter().any(|s| s.id == 9);
     for section in sections {
-        // A new element section, when needed, goes where the binary order puts it.
-        if !has_element_section && !missing_declarations.is_empty() && matches!(section.id, 10..=12) {
+        if needs_element_section && matches!(section.id, 10..=12) {
             let mut elements = wasm_encoder::ElementSection::new();
             declare(&mut elements, &missing_declarations);
             out.push(encoded(&elements));
+            needs_element_section = false;
         }
         let rewritten = match section.id {
             1 if maps.first_changed.ty != UNCHANGED => Some(rewrite_types(items, maps)?),

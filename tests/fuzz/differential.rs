@@ -1,0 +1,136 @@
+//! Runs a module's exports in wasmi and writes down everything observable: what
+//! instantiation did, each call's results or trap, and after each call the exported
+//! globals and memories. Original and optimized must give the same transcript.
+
+use super::generate::Rng;
+use wasmi::{Config, Engine, Extern, Func, Linker, Module, Store, Val, ValType, F32, F64, V128};
+
+/// Bounds every instantiation and call, so a looping module costs milliseconds.
+const FUEL: u64 = 200_000;
+const CALLS_PER_EXPORT: usize = 2;
+
+pub enum Run {
+    /// wasmi cannot compile the original (a proposal it lacks): nothing to compare.
+    Unsupported,
+    Transcript(Vec<String>),
+}
+
+fn engine() -> Engine {
+    let mut config = Config::default();
+    config.consume_fuel(true).wasm_wide_arithmetic(true).wasm_custom_page_sizes(true);
+    Engine::new(&config)
+}
+
+/// The transcript of running `bytes`; the arguments come from `arg_seed`, so the
+/// original and the optimized module are called with the same values.
+pub fn run(bytes: &[u8], exports: &[String], arg_seed: u64) -> Run {
+    let engine = engine();
+    let Ok(module) = Module::new(&engine, bytes) else { return Run::Unsupported };
+    let mut store = Store::new(&engine, ());
+    let linker = Linker::<()>::new(&engine);
+    let mut transcript = Vec::new();
+    store.set_fuel(FUEL).unwrap();
+    let instance = match linker.instantiate_and_start(&mut store, &module) {
+        Ok(instance) => instance,
+        Err(e) => {
+            transcript.push(format!("instantiation failed: {}", outcome_of(&e)));
+            return Run::Transcript(transcript);
+        }
+    };
+    transcript.push("instantiated".into());
+    let mut rng = Rng::for_case(arg_seed, 0);
+    for name in exports {
+        let Some(func) = instance.get_func(&store, name) else { continue };
+        for _ in 0..CALLS_PER_EXPORT {
+            let Some(args) = args_for(&store, func, &mut rng) else { break };
+            let ty = func.ty(&store);
+            let mut results: Vec<Val> = ty.results().iter().map(|t| Val::default_for_ty(*t)).collect();
+            store.set_fuel(FUEL).unwrap();
+            let line = match func.call(&mut store, &args, &mut results) {
+                Ok(()) => format!("{name} → {}", values(&results)),
+                Err(e) => format!("{name} → {}", outcome_of(&e)),
+            };
+            let out_of_fuel = line.contains("OutOfFuel");
+            transcript.push(line);
+            if out_of_fuel {
+                // Fuel is charged per instruction; a module that ran out stops here, since
+                // the state it left behind depends on exactly where it stopped.
+                return Run::Transcript(transcript);
+            }
+            transcript.push(state(&store, &instance, exports));
+        }
+    }
+    Run::Transcript(transcript)
+}
+
+fn args_for(store: &Store<()>, func: Func, rng: &mut Rng) -> Option<Vec<Val>> {
+    func.ty(store)
+        .params()
+        .iter()
+        .map(|t| {
+            Some(match t {
+                ValType::I32 => Val::I32(interesting(rng) as i32),
+                ValType::I64 => Val::I64(interesting(rng) as i64),
+                ValType::F32 => Val::F32(F32::from_bits(interesting(rng) as u32)),
+                ValType::F64 => Val::F64(F64::from_bits(interesting(rng))),
+                ValType::V128 => Val::V128(V128::from((rng.next() as u128) << 64 | rng.next() as u128)),
+                ValType::FuncRef | ValType::ExternRef => Val::default_for_ty(*t),
+            })
+        })
+        .collect()
+}
+
+/// Small numbers and edges more often than uniform noise: they reach more branches.
+fn interesting(rng: &mut Rng) -> u64 {
+    match rng.below(4) {
+        0 => rng.below(16),
+        1 => [0, u64::MAX, i32::MAX as u64, i32::MIN as i64 as u64, 65536][rng.below(5) as usize],
+        _ => rng.next(),
+    }
+}
+
+/// Exported globals and a digest of each exported memory (handles of references differ
+/// between stores, so references compare by null-ness only).
+fn state(store: &Store<()>, instance: &wasmi::Instance, exports: &[String]) -> String {
+    let mut parts = Vec::new();
+    for name in exports {
+        match instance.get_export(store, name) {
+            Some(Extern::Global(g)) => parts.push(format!("{name}={}", values(&[g.get(store)]))),
+            Some(Extern::Memory(m)) => {
+                let data = m.data(store);
+                parts.push(format!("{name}:{}B#{:016x}", data.len(), fnv1a(data)));
+            }
+            _ => {}
+        }
+    }
+    format!("state {}", parts.join(" "))
+}
+
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| (h ^ b as u64).wrapping_mul(0x100_0000_01b3))
+}
+
+fn values(values: &[Val]) -> String {
+    let parts: Vec<String> = values
+        .iter()
+        .map(|v| match v {
+            Val::I32(x) => format!("i32:{x}"),
+            Val::I64(x) => format!("i64:{x}"),
+            Val::F32(x) => format!("f32:{:#x}", x.to_bits()),
+            Val::F64(x) => format!("f64:{:#x}", x.to_bits()),
+            Val::V128(x) => format!("v128:{:#x}", x.as_u128()),
+            Val::FuncRef(r) => format!("funcref:{}", if r.is_null() { "null" } else { "func" }),
+            Val::ExternRef(r) => format!("externref:{}", if r.is_null() { "null" } else { "extern" }),
+        })
+        .collect();
+    format!("[{}]", parts.join(", "))
+}
+
+/// A trap by its code; other errors by their text with numbers masked, since they may
+/// name an index the optimizer renumbered (an element segment, a table).
+fn outcome_of(e: &wasmi::Error) -> String {
+    match e.as_trap_code() {
+        Some(code) => format!("trap {code:?}"),
+        None => format!("error {}", e.to_string().replace(|c: char| c.is_ascii_digit(), "#")),
+    }
+}
