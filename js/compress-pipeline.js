@@ -45,8 +45,14 @@ export function normalizePluginCompress(option = {}) {
   const { minRatio = DEFAULT_MIN_RATIO, concurrency, memoryBudget } = option
   if (!(typeof minRatio === 'number' && minRatio > 0 && minRatio <= 1)) throw invalid('minRatio', 'a number in (0, 1]', minRatio)
   const limits = {}
-  if (concurrency !== undefined) limits.concurrency = concurrency
-  if (memoryBudget !== undefined) limits.memoryBudget = memoryBudget
+  if (concurrency !== undefined) {
+    if (!(Number.isInteger(concurrency) && concurrency >= 1)) throw invalid('concurrency', 'a positive integer', concurrency)
+    limits.concurrency = concurrency
+  }
+  if (memoryBudget !== undefined) {
+    if (!(Number.isFinite(memoryBudget) && memoryBudget > 0)) throw invalid('memoryBudget', 'a positive number of bytes', memoryBudget)
+    limits.memoryBudget = memoryBudget
+  }
   return { levels, minRatio, assets: normalizeAssets(option.assets), limits }
 }
 

@@ -11,12 +11,56 @@ export interface WasmSqueezeOptions {
   exclude?: string | RegExp | ReadonlyArray<string | RegExp>
   /** Core optimizer options, or `false` to ship the bytes as they are. @default {} */
   optimize?: Omit<TransformOptions, 'file'> | false
-  /** Which precompressed siblings to emit, or `false` for none. @default { brotli: true, zstd: true } */
-  compress?: CompressOptions | false
+  /**
+   * Precompressed `.br` / `.zst` / `.gz` siblings: which formats and levels, which
+   * other bundle files, how much in parallel; `false` for none.
+   * @default { brotli: 11, zstd: 19, gzip: 9, minRatio: 0.95, assets: false }
+   */
+  compress?: CompressPluginOptions | false
+  /**
+   * Directory of the persistent, content-addressed compression cache (relative to
+   * the Vite root), or `false` for none. A directory that cannot be created or
+   * written turns the cache off with one warning.
+   * @default 'node_modules/.cache/wasm-squeeze'
+   */
+  cache?: string | false
   /** Fail the build when a wasm cannot be optimized, instead of warning and shipping it as is. @default false */
   strict?: boolean
-  /** Log the size table at the end of the build. @default true */
-  report?: boolean
+  /**
+   * `true` logs the size table at the end of the build; `'json'` also writes
+   * `wasm-squeeze-report.json` in the Vite root; any other string also writes the
+   * JSON report to that path (relative to the root); `false` stays quiet.
+   * @default true
+   */
+  report?: boolean | 'json' | string
+}
+
+export interface CompressPluginOptions extends CompressOptions {
+  /** Keep a sibling only when it is at most this fraction of its source's size. @default 0.95 */
+  minRatio?: number
+  /**
+   * Also compress the bundle's other files (chunks and assets), so a project can drop
+   * its separate compression plugin. `true` uses the defaults below. Originals are kept.
+   * @default false
+   */
+  assets?: boolean | CompressAssetsOptions
+  /** Compression jobs (one file, one format) running at once. @default os.availableParallelism() */
+  concurrency?: number
+  /**
+   * Bytes the running jobs may take together, by the measured estimate of each job
+   * (brotli 11 with a 16 MiB window takes ~400 MB); a job bigger than the budget runs alone.
+   * @default Math.min(2 GiB, os.totalmem() / 4)
+   */
+  memoryBudget?: number
+}
+
+export interface CompressAssetsOptions {
+  /** Output file names to compress (picomatch patterns or RegExps, matched against e.g. `assets/index-abc.js`). @default /\.(?:m?js|cjs|css|html?|svg|json|webmanifest|xml|txt|map|wasm)$/ */
+  include?: string | RegExp | ReadonlyArray<string | RegExp>
+  /** Output file names to leave alone. @default undefined */
+  exclude?: string | RegExp | ReadonlyArray<string | RegExp>
+  /** Files smaller than this many bytes are not compressed. @default 1024 */
+  threshold?: number
 }
 
 /** Optimizes and precompresses every `.wasm` the app imports. */

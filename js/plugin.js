@@ -2,15 +2,20 @@
 // by the native core in `load`, emitted under the hash of its optimized bytes, and
 // compressed in the background while the bundler carries on; `generateBundle`
 // collects the compressed siblings and logs one size table.
-import { readFile } from 'node:fs/promises'
+import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { createFilter } from '@rollup/pluginutils'
-import { transform, compress, inspect } from './native.js'
+import { transform, inspect } from './native.js'
 import { RESOLVED_RUNTIME_ID, RUNTIME_ID, devEsmGlue, esmGlue, initGlue, runtimeCode, urlGlue } from './glue.js'
 import { formatTable } from './report.js'
+import { compressBundle } from './compress-bundle.js'
+import { defaultCacheDir, openCompressCache } from './compress-cache.js'
+import { createCompressor, normalizePluginCompress } from './compress-pipeline.js'
+import { createCompressPool } from './compress-pool.js'
+import { precompressedMiddleware } from './serve-precompressed.js'
+import { jsonReport, reportPath } from './compress-report.js'
 
 const WASM_ID = /\.wasm(?:\?|$)/
-const COMPRESSED_EXTENSIONS = { br: '.br', zst: '.zst', gz: '.gz' }
 
 /**
  * @param {import('./plugin').WasmSqueezeOptions} [options]
@@ -21,11 +26,21 @@ export default function wasmSqueeze(options = {}) {
     include = /\.wasm$/,
     exclude,
     optimize = {},
-    compress: compressOptions = {},
+    compress: compressOption = {},
+    cache: cacheOption,
     strict = false,
     report = true,
   } = options
   const filter = createFilter(include, exclude)
+  const compression = normalizePluginCompress(compressOption)
+  /** One pool for the plugin's lifetime: its limits hold across builds (SSR + client, watch). */
+  let pool
+  let cache
+  let compressAll
+  let cacheWarnings = []
+  let outDir
+  let base = '/'
+  let finishedReport
   let isServe = false
   let isSsr = false
   let root = process.cwd()
@@ -58,7 +73,7 @@ export default function wasmSqueeze(options = {}) {
       }
     }
     const referenceId = ctx.emitFile({ type: 'asset', name: path.basename(file), source: wasm })
-    const compressed = compressOptions === false ? Promise.resolve({}) : compress(wasm, compressOptions)
+    const compressed = compression ? compressAll(wasm) : Promise.resolve(null)
     compressed.catch(() => {}) // awaited in generateBundle; never an unhandled rejection
     return { file: relative, referenceId, raw: raw.length, wasm, compressed, note }
   }
@@ -72,10 +87,25 @@ export default function wasmSqueeze(options = {}) {
       isSsr = Boolean(config.build?.ssr)
       root = config.root
       logger = config.logger
+      base = config.base ?? '/'
+      outDir = path.resolve(config.root, config.build?.outDir ?? 'dist')
     },
 
     buildStart() {
       emitted = new Map()
+      if (compression) {
+        pool ??= createCompressPool(compression.limits)
+        const dir = cacheOption === false ? false : path.resolve(root, cacheOption ?? defaultCacheDir(root))
+        cacheWarnings = []
+        cache = openCompressCache(dir, { warn: (message) => cacheWarnings.push(message) })
+        compressAll = createCompressor({ levels: compression.levels, pool, cache })
+      }
+    },
+
+    configurePreviewServer(server) {
+      if (!compression) return
+      const dir = path.resolve(server.config.root, server.config.build.outDir)
+      server.middlewares.use(precompressedMiddleware(dir, { base: server.config.base }))
     },
 
     resolveId: {
@@ -113,24 +143,38 @@ export default function wasmSqueeze(options = {}) {
       },
     },
 
-    async generateBundle() {
-      const rows = []
-      for (const entry of emitted.values()) {
-        const { file, referenceId, raw, wasm, compressed, note } = await entry
-        const fileName = this.getFileName(referenceId)
-        const row = { file, raw, optimized: wasm.length, note }
-        for (const [format, bytes] of Object.entries(await compressed)) {
-          if (!bytes || bytes.length >= wasm.length) continue
-          this.emitFile({ type: 'asset', fileName: fileName + COMPRESSED_EXTENSIONS[format], source: bytes })
-          row[format] = bytes.length
+    generateBundle: {
+      // After Vite's own hooks, so that index.html and the final chunks are there.
+      order: 'post',
+      async handler(_, bundle) {
+        const wasm = []
+        for (const entry of emitted.values()) {
+          const { file, referenceId, raw, wasm: bytes, compressed, note } = await entry
+          wasm.push({ file, fileName: this.getFileName(referenceId), raw, wasm: bytes, compressed, note })
         }
-        rows.push(row)
-      }
-      if (report && rows.length > 0) {
-        const table = formatTable(rows)
-        if (logger) logger.info(`\n${table}`)
-        else this.info(`\n${table}`)
-      }
+        const rows = await compressBundle({
+          wasm,
+          bundle,
+          compression,
+          compressAll,
+          emit: (fileName, source) => this.emitFile({ type: 'asset', fileName, source }),
+        })
+        for (const message of cacheWarnings) this.warn(message)
+        cacheWarnings = []
+        if (report && rows.length > 0) {
+          const table = formatTable(rows)
+          if (logger) logger.info(`\n${table}`)
+          else this.info(`\n${table}`)
+        }
+        finishedReport = reportPath(report, root) ? jsonReport(rows, { cache: cache?.stats, pool: pool?.stats }) : null
+      },
+    },
+
+    async writeBundle() {
+      const file = reportPath(report, root)
+      if (!file || !finishedReport) return
+      await mkdir(path.dirname(file), { recursive: true })
+      await writeFile(file, `${JSON.stringify(finishedReport, null, 2)}\n`)
     },
   }
 }
