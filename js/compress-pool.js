@@ -41,10 +41,17 @@ export function estimateJobCost(format, level, len) {
   return len * 0.03
 }
 
-/** The defaults: one job per core, and a quarter of the machine's memory (at most 2 GiB). */
+/**
+ * The defaults: one job per core, and a quarter of the machine's memory (at most
+ * 2 GiB). Each job holds a libuv pool thread while it runs, so at most all but one
+ * of them (3 of the default 4; raise UV_THREADPOOL_SIZE to use more cores): the
+ * bundler's file reads must never wait behind compression.
+ */
 export function defaultLimits() {
+  const threadpool = Number(process.env.UV_THREADPOOL_SIZE) || 4
+  const cores = os.availableParallelism?.() ?? os.cpus().length
   return {
-    concurrency: Math.max(1, os.availableParallelism?.() ?? os.cpus().length),
+    concurrency: Math.max(1, Math.min(cores, threadpool - 1)),
     memoryBudget: Math.min(2 * 1024 * MiB, Math.floor(os.totalmem() / 4)),
   }
 }
