@@ -91,7 +91,12 @@ export function precompressedMiddleware(root, { base = '/' } = {}) {
   return async function servePrecompressed(req, res, next) {
     try {
       if (req.method !== 'GET' && req.method !== 'HEAD') return next()
-      let pathname = decodeURIComponent(new URL(req.url, 'http://localhost').pathname)
+      let pathname
+      try {
+        pathname = decodeURIComponent(new URL(req.url, 'http://localhost').pathname)
+      } catch {
+        return next() // a malformed URL is Vite's to answer
+      }
       if (pathname.endsWith('/')) pathname += 'index.html'
       if (prefix !== '/' && pathname.startsWith(prefix)) pathname = `/${pathname.slice(prefix.length)}`
       const file = path.join(dir, pathname)
