@@ -15,14 +15,16 @@ const MiB = 1 << 20
 const windowLog = (len) => Math.ceil(Math.log2(Math.max(len, 2)))
 
 /**
- * Peak memory one job takes, in bytes, from measurements of the native encoders
- * (bench/results/compress.md, "Peak memory"): brotli's window is at least 4 MiB
+ * Peak memory one job takes, in bytes: an upper bound fitted to the native encoders'
+ * measured peaks (bench/results/compress-memory.md): brotli's window is at least 4 MiB
  * (zlib's default) and at most 16 MiB; zstd's at most 8 MiB.
  */
 export function estimateJobMemory(format, level, len) {
   if (format === 'brotli') {
     const window = 2 ** Math.min(24, Math.max(22, windowLog(len)))
-    return level >= 10 ? 10 * window + 6 * len + 8 * MiB : 4 * window + 2 * len + 8 * MiB
+    // Quality 10–11 grows with the input (the encoder allocates as it goes) up to a
+    // bound set by the window.
+    return level >= 10 ? Math.min(6 * MiB + 26 * len, 10 * window + 6 * len + 8 * MiB) : Math.min(4 * MiB + 8 * len, 4 * window + 2 * len + 8 * MiB)
   }
   if (format === 'zstd') {
     const window = 2 ** Math.min(23, Math.max(10, windowLog(len)))
