@@ -56,6 +56,8 @@ if (phase === 'zlib') {
 }
 
 result.wallMs = performance.now() - started
+const cpu = process.cpuUsage()
+result.cpuMs = (cpu.user + cpu.system) / 1000
 result.baseRss = baseRss
 result.maxRss = process.resourceUsage().maxRSS * 1024
 process.stdout.write(`${JSON.stringify(result)}\n`)
