@@ -1,7 +1,9 @@
 // The Vite 8 / Vite 7 / Rollup 4 plugin. Every `.wasm` the app imports is optimized
 // by the native core in `load`, emitted under the hash of its optimized bytes, and
-// compressed in the background while the bundler carries on; `generateBundle`
-// collects the compressed siblings and logs one size table.
+// compressed in the background (through the cache and a bounded pool) while the
+// bundler carries on; `generateBundle` collects the compressed siblings, compresses
+// the bundle's other assets when asked, and logs one size table. `vite preview`
+// serves the siblings by Accept-Encoding.
 import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { createFilter } from '@rollup/pluginutils'
@@ -38,8 +40,6 @@ export default function wasmSqueeze(options = {}) {
   let cache
   let compressAll
   let cacheWarnings = []
-  let outDir
-  let base = '/'
   let finishedReport
   let isServe = false
   let isSsr = false
@@ -87,8 +87,6 @@ export default function wasmSqueeze(options = {}) {
       isSsr = Boolean(config.build?.ssr)
       root = config.root
       logger = config.logger
-      base = config.base ?? '/'
-      outDir = path.resolve(config.root, config.build?.outDir ?? 'dist')
     },
 
     buildStart() {
