@@ -28,7 +28,7 @@ export function estimateJobMemory(format, level, len) {
   }
   if (format === 'zstd') {
     const window = 2 ** Math.min(23, Math.max(10, windowLog(len)))
-    return (level >= 16 ? 10 * window : 4 * window) + 2 * len + 4 * MiB
+    return (level >= 16 ? 14 * window : 4 * window) + 2 * len + 4 * MiB
   }
   return 2 * len + 2 * MiB
 }
