@@ -4,11 +4,12 @@
 // instantiates the wasm from them.
 import assert from 'node:assert/strict'
 import { request } from 'node:http'
+import { mkdir, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { after, before, describe, test } from 'node:test'
 import { build, preview } from 'vite'
 import wasmSqueeze from '../js/plugin.js'
-import { chooseCoding, parseAcceptEncoding } from '../js/serve-precompressed.js'
+import { chooseCoding, parseAcceptEncoding, precompressedMiddleware } from '../js/serve-precompressed.js'
 import { withPage } from './helpers/browser.js'
 import { EXAMPLE_ROOT, compileExampleWasm, expectedResult, loadExample, tempDir, wasmTransfers } from './helpers/example.js'
 import { buildWithPlugin } from './helpers/compress-build.js'
@@ -37,6 +38,35 @@ test('Accept-Encoding parsing: q-values, q=0 refusals and *', () => {
   assert.equal(chooseCoding('', all), null)
   assert.equal(chooseCoding('*', ['gzip']).token, 'gzip')
   assert.equal(chooseCoding('BR', all).token, 'br', 'codings are case-insensitive')
+})
+
+test('the middleware honours a base path and never serves outside its root', async () => {
+  const work = await tempDir('serve-base')
+  const served = (await import('node:http')).createServer((req, res) =>
+    precompressedMiddleware(path.join(work.dir, 'dist'), { base: '/app/' })(req, res, () => {
+      res.statusCode = 404
+      res.end('fell through')
+    }),
+  )
+  try {
+    await mkdir(path.join(work.dir, 'dist'))
+    await writeFile(path.join(work.dir, 'dist', 'x.wasm'), Buffer.alloc(100))
+    await writeFile(path.join(work.dir, 'dist', 'x.wasm.br'), Buffer.from('br bytes'))
+    await writeFile(path.join(work.dir, 'secret.wasm'), Buffer.alloc(100))
+    await writeFile(path.join(work.dir, 'secret.wasm.br'), Buffer.from('secret'))
+    await new Promise((resolve) => served.listen(0, '127.0.0.1', resolve))
+    const url = (p) => `http://127.0.0.1:${served.address().port}${p}`
+    const hit = await fetchRaw(url('/app/x.wasm'), { headers: { 'accept-encoding': 'br' } })
+    assert.equal(hit.headers['content-encoding'], 'br')
+    assert.equal(hit.body.toString(), 'br bytes')
+    const escape = await fetchRaw(url('/app/..%2fsecret.wasm'), { headers: { 'accept-encoding': 'br' } })
+    assert.equal(escape.status, 404, 'a path outside the root falls through')
+    const malformed = await fetchRaw(url('/app/%E0%A4%A'), { headers: { 'accept-encoding': 'br' } })
+    assert.equal(malformed.status, 404, 'a malformed URL falls through')
+  } finally {
+    served.close()
+    await work.remove()
+  }
 })
 
 describe('vite preview serves precompressed siblings', () => {
