@@ -1,8 +1,8 @@
 // Types of the `wasm-squeeze` plugin for Vite 8, Vite 7 and Rollup 4.
 import type { Plugin } from 'vite'
-import type { CompressOptions, TransformOptions } from './native'
+import type { CompressOptions, TransformOptions } from './native.js'
 
-export type { CompressOptions, TransformOptions } from './native'
+export type { CompressOptions, TransformOptions } from './native.js'
 
 export interface WasmSqueezeOptions {
   /** Which `.wasm` files to handle (picomatch patterns or RegExps). @default /\.wasm$/ */
@@ -65,3 +65,28 @@ export interface CompressAssetsOptions {
 
 /** Optimizes and precompresses every `.wasm` the app imports. */
 export default function wasmSqueeze(options?: WasmSqueezeOptions): Plugin
+
+/** The JSON report written with `report: 'json'` or `report: '<path>'`. */
+export interface WasmSqueezeJsonReport {
+  tool: string
+  files: {
+    kind: 'wasm' | 'asset'
+    /** The source wasm (relative to the root) or, for other assets, the output file name. */
+    source: string
+    /** The output file name, e.g. `assets/math-CeumH9Gm.wasm`. */
+    emitted: string
+    raw: number
+    optimized: number
+    br?: number
+    zst?: number
+    gz?: number
+    /** Siblings produced but not emitted, because they were bigger than `minRatio` of the source. */
+    skipped?: { br?: number; zst?: number; gz?: number }
+    /** Outputs read from the cache, and produced anew. */
+    cache?: { hits: number; misses: number }
+    note?: string
+  }[]
+  totals: { files: number; raw: number; optimized: number; br: number; zst: number; gz: number }
+  cache: { dir: string | null; enabled: boolean; hits: number; misses: number; corrupt: number; disabledReason?: string }
+  pool?: { jobs: number; peakRunning: number; peakEstimatedMemory: number }
+}
