@@ -33,7 +33,7 @@ export interface CompressOptions {
   brotli?: boolean | number
   /** `true` = level 19, a number 1–22 (window always ≤ 8 MiB), `false` = skip. @default true */
   zstd?: boolean | number
-  /** `true` = level 9, a number 0–9, `false` = skip. @default false */
+  /** `true` = level 9, a number 0–9, `false` = skip. @default true */
   gzip?: boolean | number
 }
 

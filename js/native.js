@@ -57,7 +57,7 @@ export function normalizeCompressOptions(options = {}) {
     if (Number.isInteger(value)) return value
     throw new TypeError(`wasm-squeeze: option \`${key}\` must be a boolean or an integer level, got ${JSON.stringify(value)}`)
   }
-  return { brotli: pick('brotli', true), zstd: pick('zstd', true), gzip: pick('gzip', false) }
+  return { brotli: pick('brotli', true), zstd: pick('zstd', true), gzip: pick('gzip', true) }
 }
 
 function withFile(options) {

@@ -1,11 +1,13 @@
 // The Vite 8 / Vite 7 / Rollup 4 plugin. Every `.wasm` the app imports is optimized
 // by the native core in `load`, emitted under the hash of its optimized bytes, and
-// compressed in the background while the bundler carries on; `generateBundle`
-// collects the compressed siblings and logs one size table.
-import { access, readFile } from 'node:fs/promises'
+// compressed in the background (through the cache and a bounded pool) while the
+// bundler carries on; `generateBundle` collects the compressed siblings, compresses
+// the bundle's other assets when asked, and logs one size table. `vite preview`
+// serves the siblings by Accept-Encoding.
+import { access, mkdir, readFile, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { createFilter } from '@rollup/pluginutils'
-import { transform, compress, inspect } from './native.js'
+import { transform, inspect } from './native.js'
 import { RESOLVED_RUNTIME_ID, RUNTIME_ID, devEsmGlue, esmGlue, initGlue, runtimeCode, urlGlue } from './glue.js'
 import { formatTable } from './report.js'
 import { devServerSupport } from './dev-server.js'
@@ -13,9 +15,14 @@ import { wasmUrlReferencesPlugin } from './url-references.js'
 import { addToWorkerBundles, isDuplicateInstance } from './workers.js'
 import { isServerBuild, serverAndLibraryPlugin } from './server-and-library.js'
 import { emitSidecar, sidecarExpression } from './sidecar.js'
+import { compressBundle } from './compress-bundle.js'
+import { defaultCacheDir, openCompressCache } from './compress-cache.js'
+import { createCompressor, normalizePluginCompress } from './compress-pipeline.js'
+import { createCompressPool } from './compress-pool.js'
+import { precompressedMiddleware } from './serve-precompressed.js'
+import { jsonReport, reportPath } from './compress-report.js'
 
 const WASM_ID = /\.wasm(?:\?|$)/
-const COMPRESSED_EXTENSIONS = { br: '.br', zst: '.zst', gz: '.gz' }
 // passiveData modes whose module only works when our glue instantiates it.
 const LOADER_MODES = new Set(['deferred', 'sidecar'])
 
@@ -28,11 +35,19 @@ export default function wasmSqueeze(options = {}) {
     include = /\.wasm$/,
     exclude,
     optimize = {},
-    compress: compressOptions = {},
+    compress: compressOption = {},
+    cache: cacheOption,
     strict = false,
     report = true,
   } = options
   const filter = createFilter(include, exclude)
+  const compression = normalizePluginCompress(compressOption)
+  /** One pool for the plugin's lifetime: its limits hold across builds (SSR + client, watch). */
+  let pool
+  let cache
+  let compressAll
+  let cacheWarnings = []
+  let finishedReport
   let isServe = false
   let isSsr = false
   let isLibrary = false
@@ -80,7 +95,7 @@ export default function wasmSqueeze(options = {}) {
     }
     const referenceId = ctx.emitFile({ type: 'asset', name: path.basename(file), source: wasm })
     ownReferences.add(referenceId)
-    const startCompressing = (bytes) => (compressOptions === false ? Promise.resolve({}) : compress(bytes, compressOptions))
+    const startCompressing = (bytes) => (compression ? compressAll(bytes) : Promise.resolve(null))
     const compressed = startCompressing(wasm)
     compressed.catch(() => {}) // awaited in generateBundle; never an unhandled rejection
     const sidecar = emitSidecar(ctx, path.basename(file), result?.sidecar, startCompressing)
@@ -115,6 +130,19 @@ export default function wasmSqueeze(options = {}) {
     buildStart() {
       emitted = new Map()
       ownReferences.clear()
+      if (compression) {
+        pool ??= createCompressPool(compression.limits)
+        const dir = cacheOption === false ? false : path.resolve(root, cacheOption ?? defaultCacheDir(root))
+        cacheWarnings = []
+        cache = openCompressCache(dir, { warn: (message) => cacheWarnings.push(message) })
+        compressAll = createCompressor({ levels: compression.levels, pool, cache })
+      }
+    },
+
+    configurePreviewServer(server) {
+      if (!compression) return
+      const dir = path.resolve(server.config.root, server.config.build.outDir)
+      server.middlewares.use(precompressedMiddleware(dir, { base: server.config.base }))
     },
 
     resolveId: {
@@ -152,34 +180,43 @@ export default function wasmSqueeze(options = {}) {
       },
     },
 
-    async generateBundle() {
-      const rows = []
-      for (const entry of emitted.values()) {
-        const { file, referenceId, raw, wasm, compressed, note, sidecar } = await entry
-        const fileName = this.getFileName(referenceId)
-        const row = { file, raw, optimized: wasm.length, note }
-        for (const [format, bytes] of Object.entries(await compressed)) {
-          if (!bytes || bytes.length >= wasm.length) continue
-          this.emitFile({ type: 'asset', fileName: fileName + COMPRESSED_EXTENSIONS[format], source: bytes })
-          row[format] = bytes.length
-        }
-        rows.push(row)
-        if (sidecar) {
-          const sidecarName = this.getFileName(sidecar.referenceId)
-          const sidecarRow = { file: `${file} (data sidecar)`, raw: sidecar.bytes, optimized: sidecar.bytes }
-          for (const [format, bytes] of Object.entries(await sidecar.compressed)) {
-            if (!bytes || bytes.length >= sidecar.bytes) continue
-            this.emitFile({ type: 'asset', fileName: sidecarName + COMPRESSED_EXTENSIONS[format], source: bytes })
-            sidecarRow[format] = bytes.length
+    generateBundle: {
+      // After Vite's own hooks, so that index.html and the final chunks are there.
+      order: 'post',
+      async handler(_, bundle) {
+        const wasm = []
+        for (const entry of emitted.values()) {
+          const { file, referenceId, raw, wasm: bytes, compressed, note, sidecar, result } = await entry
+          wasm.push({ file, fileName: this.getFileName(referenceId), raw, wasm: bytes, compressed, note })
+          if (sidecar) {
+            const data = result.sidecar.data
+            const fileName = this.getFileName(sidecar.referenceId)
+            wasm.push({ file: `${file} (data sidecar)`, fileName, raw: data.length, wasm: data, compressed: sidecar.compressed })
           }
-          rows.push(sidecarRow)
         }
-      }
-      if (report && rows.length > 0) {
-        const table = formatTable(rows)
-        if (logger) logger.info(`\n${table}`)
-        else this.info(`\n${table}`)
-      }
+        const rows = await compressBundle({
+          wasm,
+          bundle,
+          compression,
+          compressAll,
+          emit: (fileName, source) => this.emitFile({ type: 'asset', fileName, source }),
+        })
+        for (const message of cacheWarnings) this.warn(message)
+        cacheWarnings = []
+        if (report && rows.length > 0) {
+          const table = formatTable(rows)
+          if (logger) logger.info(`\n${table}`)
+          else this.info(`\n${table}`)
+        }
+        finishedReport = reportPath(report, root) ? jsonReport(rows, { cache: cache?.stats, pool: pool?.stats }) : null
+      },
+    },
+
+    async writeBundle() {
+      const file = reportPath(report, root)
+      if (!file || !finishedReport) return
+      await mkdir(path.dirname(file), { recursive: true })
+      await writeFile(file, `${JSON.stringify(finishedReport, null, 2)}\n`)
     },
   }
 

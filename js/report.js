@@ -28,18 +28,26 @@ function savedCell(row, formats) {
   return `${formatSaving(row.raw, row.optimized)} raw, ${formatSaving(row.raw, wire)} wire${note}`
 }
 
+/** "3/3 hit": outputs served from the compression cache, of all produced. */
+function cacheCell(cache) {
+  return cache ? `${cache.hits}/${cache.hits + cache.misses} hit` : '-'
+}
+
 /**
- * @param {{ file: string, raw: number, optimized: number, br?: number, zst?: number, gz?: number, note?: string }[]} rows
+ * @param {{ file: string, raw: number, optimized: number, br?: number, zst?: number, gz?: number, note?: string,
+ *   cache?: { hits: number, misses: number } }[]} rows
  * @returns {string} an aligned table, one wasm per line
  */
 export function formatTable(rows) {
   const formats = ['br', 'zst', 'gz'].filter((f) => rows.some((r) => r[f] != null))
-  const header = ['file', 'raw', 'optimized', ...formats, 'saved']
+  const cached = rows.some((r) => r.cache)
+  const header = ['file', 'raw', 'optimized', ...formats, ...(cached ? ['cache'] : []), 'saved']
   const body = rows.map((r) => [
     r.file,
     formatBytes(r.raw),
     formatBytes(r.optimized),
     ...formats.map((f) => formatBytes(r[f])),
+    ...(cached ? [cacheCell(r.cache)] : []),
     savedCell(r, formats),
   ])
   const table = [header, ...body]

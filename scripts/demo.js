@@ -111,7 +111,7 @@ async function main() {
 
   const leftovers = (await readdir(OUT_DIR, { recursive: true })).filter((f) => f.endsWith('.wasm'))
   if (leftovers.length !== rows.length) console.warn(`\nnote: ${leftovers.length} .wasm files in dist/, ${rows.length} emitted by the build`)
-  console.log(`\nPreview it: npx vite preview ${relative(EXAMPLE)}  (vite preview sends the plain .wasm; a server that honours Accept-Encoding sends the .br/.zst)`)
+  console.log(`\nPreview it: npx vite preview ${relative(EXAMPLE)}  (the plugin makes vite preview send the .br/.zst/.gz sibling your browser accepts)`)
 }
 
 main().catch((err) => {

@@ -1,8 +1,9 @@
 //! Compression for the wire: brotli, zstd and gzip, each in its own thread.
 //!
 //! Browsers accept `Content-Encoding: zstd` only with a window of at most 8 MiB, so
-//! the zstd window is capped there whatever the level. Brotli's window is sized to
-//! the input (up to its 16 MiB maximum): a bigger one costs memory and buys nothing.
+//! the zstd window is capped there whatever the level. Brotli is the reference C
+//! encoder with zlib's default window (4 MiB), grown to hold bigger inputs up to its
+//! 16 MiB maximum: at equal quality our output is never bigger than Node zlib's.
 
 use crate::error::{Error, Result};
 use std::io::Write;
@@ -10,7 +11,7 @@ use std::io::Write;
 /// The largest zstd window browsers must accept: 2^23 bytes = 8 MiB.
 pub const ZSTD_MAX_WINDOW_LOG: u32 = 23;
 const BROTLI_MAX_LGWIN: i32 = 24;
-const BROTLI_MIN_LGWIN: i32 = 10;
+const BROTLI_MIN_LGWIN: i32 = 22;
 
 /// Which formats to produce, each with its level; `None` skips a format.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -25,7 +26,7 @@ pub struct CompressOptions {
 
 impl Default for CompressOptions {
     fn default() -> Self {
-        CompressOptions { brotli: Some(11), zstd: Some(19), gzip: None }
+        CompressOptions { brotli: Some(11), zstd: Some(19), gzip: Some(9) }
     }
 }
 
@@ -75,17 +76,27 @@ fn window_log_for(len: usize) -> u32 {
     usize::BITS - len.max(1).saturating_sub(1).leading_zeros()
 }
 
+/// Brotli through the reference C encoder (the one Node's zlib ships), streamed the
+/// way zlib streams it, so our output is the same size or smaller at equal quality.
 pub fn brotli(bytes: &[u8], quality: u32) -> Result<Vec<u8>> {
-    let params = brotli::enc::BrotliEncoderParams {
-        quality: quality as i32,
-        lgwin: (window_log_for(bytes.len()) as i32).clamp(BROTLI_MIN_LGWIN, BROTLI_MAX_LGWIN),
-        size_hint: bytes.len(),
-        ..Default::default()
-    };
-    let mut out = Vec::with_capacity(bytes.len() / 3);
-    brotli::BrotliCompress(&mut &bytes[..], &mut out, &params)
-        .map_err(|e| Error::internal(format!("brotli failed: {e}")))?;
-    Ok(out)
+    use brotlic::{BrotliEncoderOptions, CompressorWriter, Quality, WindowSize};
+    let fail = |what: String| Error::internal(format!("brotli failed: {what}"));
+    let lgwin = brotli_window_log(bytes.len());
+    let encoder = BrotliEncoderOptions::new()
+        .quality(Quality::new(quality as u8).map_err(|e| fail(e.to_string()))?)
+        .window_size(WindowSize::new(lgwin as u8).map_err(|e| fail(e.to_string()))?)
+        .size_hint(u32::try_from(bytes.len()).unwrap_or(u32::MAX))
+        .build()
+        .map_err(|e| fail(e.to_string()))?;
+    let mut writer = CompressorWriter::with_encoder(encoder, Vec::with_capacity(bytes.len() / 3));
+    writer.write_all(bytes).map_err(|e| fail(e.to_string()))?;
+    writer.into_inner().map_err(|e| fail(e.to_string()))
+}
+
+/// The brotli window for an input: large enough to hold it, never below zlib's
+/// default of 22 (so we never lose to it on small files), at most 24.
+pub fn brotli_window_log(len: usize) -> u32 {
+    (window_log_for(len) as i32).clamp(BROTLI_MIN_LGWIN, BROTLI_MAX_LGWIN) as u32
 }
 
 pub fn zstd(bytes: &[u8], level: i32) -> Result<Vec<u8>> {

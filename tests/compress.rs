@@ -51,9 +51,9 @@ fn all_formats_round_trip() {
 }
 
 #[test]
-fn defaults_are_brotli_and_zstd() {
+fn defaults_are_brotli_zstd_and_gzip() {
     let out = compress(b"hello hello hello", &CompressOptions::default()).unwrap();
-    assert!(out.br.is_some() && out.zst.is_some() && out.gz.is_none());
+    assert!(out.br.is_some() && out.zst.is_some() && out.gz.is_some());
 }
 
 #[test]

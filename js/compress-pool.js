@@ -1,0 +1,122 @@
+// Runs compression jobs (one input, one format) on the native thread pool, bounded
+// by cores and by a memory budget: brotli 11 with a 16 MiB window takes hundreds of
+// MB per job, and running one per file at once is how builds run out of memory.
+import os from 'node:os'
+import { performance } from 'node:perf_hooks'
+import { compress } from './native.js'
+
+export const FORMATS = /** @type {const} */ (['brotli', 'zstd', 'gzip'])
+/** Format → the key `compress()` returns its bytes under, and the sibling's extension. */
+export const FORMAT_KEYS = { brotli: 'br', zstd: 'zst', gzip: 'gz' }
+
+const MiB = 1 << 20
+
+/** Smallest power-of-two exponent whose window holds `len` bytes. */
+const windowLog = (len) => Math.ceil(Math.log2(Math.max(len, 2)))
+
+/**
+ * Peak memory one job takes, in bytes: an upper bound fitted to the native encoders'
+ * measured peaks (bench/results/compress-memory.md): brotli's window is at least 4 MiB
+ * (zlib's default) and at most 16 MiB; zstd's at most 8 MiB.
+ */
+export function estimateJobMemory(format, level, len) {
+  if (format === 'brotli') {
+    const window = 2 ** Math.min(24, Math.max(22, windowLog(len)))
+    // Quality 10–11 grows with the input (the encoder allocates as it goes) up to a
+    // bound set by the window.
+    return level >= 10 ? Math.min(6 * MiB + 26 * len, 10 * window + 6 * len + 8 * MiB) : Math.min(4 * MiB + 8 * len, 4 * window + 2 * len + 8 * MiB)
+  }
+  if (format === 'zstd') {
+    const window = 2 ** Math.min(23, Math.max(10, windowLog(len)))
+    return (level >= 16 ? 14 * window : 4 * window) + 2 * len + 4 * MiB
+  }
+  return 2 * len + 2 * MiB
+}
+
+/**
+ * Relative run time of a job, to start the longest first: brotli 11 runs at about
+ * a fifth of zstd 19's speed and a fiftieth of gzip 9's (bench/results/compress.md).
+ */
+export function estimateJobCost(format, level, len) {
+  if (format === 'brotli') return len * (level >= 10 ? 1 : 0.1)
+  if (format === 'zstd') return len * (level >= 16 ? 0.25 : 0.05)
+  return len * 0.03
+}
+
+/**
+ * The defaults: one job per core, and a quarter of the machine's memory (at most
+ * 2 GiB). Each job holds a libuv pool thread while it runs, so at most all but one
+ * of them (3 of the default 4; raise UV_THREADPOOL_SIZE to use more cores): the
+ * bundler's file reads must never wait behind compression.
+ */
+export function defaultLimits() {
+  const threadpool = Number(process.env.UV_THREADPOOL_SIZE) || 4
+  const cores = os.availableParallelism?.() ?? os.cpus().length
+  return {
+    concurrency: Math.max(1, Math.min(cores, threadpool - 1)),
+    memoryBudget: Math.min(2 * 1024 * MiB, Math.floor(os.totalmem() / 4)),
+  }
+}
+
+/**
+ * @param {{ concurrency?: number, memoryBudget?: number }} [limits]
+ * @param {{ onJob?: (job: { format: string, level: number, bytes: number, ms: number }) => void }} [hooks]
+ *   `onJob` hears of each finished job and its run time (the bench uses it)
+ */
+export function createCompressPool(limits = {}, { onJob } = {}) {
+  const { concurrency, memoryBudget } = { ...defaultLimits(), ...limits }
+  if (!(Number.isInteger(concurrency) && concurrency >= 1)) {
+    throw new TypeError(`wasm-squeeze: option \`compress.concurrency\` must be a positive integer, got ${JSON.stringify(concurrency)}`)
+  }
+  if (!(Number.isFinite(memoryBudget) && memoryBudget > 0)) {
+    throw new TypeError(`wasm-squeeze: option \`compress.memoryBudget\` must be a positive number of bytes, got ${JSON.stringify(memoryBudget)}`)
+  }
+  const queue = []
+  const stats = { jobs: 0, running: 0, memory: 0, peakRunning: 0, peakMemory: 0 }
+
+  function pump() {
+    while (queue.length > 0 && stats.running < concurrency) {
+      // Longest job first: the biggest brotli job is the critical path of a build.
+      const job = queue[0]
+      // A job bigger than the whole budget still runs, alone.
+      if (stats.running > 0 && stats.memory + job.memory > memoryBudget) return
+      queue.shift()
+      start(job)
+    }
+  }
+
+  function start(job) {
+    stats.running++
+    stats.memory += job.memory
+    stats.peakRunning = Math.max(stats.peakRunning, stats.running)
+    stats.peakMemory = Math.max(stats.peakMemory, stats.memory)
+    const only = { brotli: false, zstd: false, gzip: false, [job.format]: job.level }
+    const started = performance.now()
+    compress(job.bytes, only)
+      .then((out) => {
+        onJob?.({ format: job.format, level: job.level, bytes: job.bytes.length, ms: performance.now() - started })
+        job.resolve(out[FORMAT_KEYS[job.format]])
+      }, job.reject)
+      .finally(() => {
+        stats.running--
+        stats.memory -= job.memory
+        pump()
+      })
+  }
+
+  return {
+    stats,
+    limits: { concurrency, memoryBudget },
+    /** Compresses `bytes` into one format; resolves to the compressed bytes. */
+    run(bytes, format, level) {
+      if (!FORMAT_KEYS[format]) throw new TypeError(`wasm-squeeze: unknown compression format ${JSON.stringify(format)}`)
+      stats.jobs++
+      return new Promise((resolve, reject) => {
+        const job = { bytes, format, level, cost: estimateJobCost(format, level, bytes.length), memory: estimateJobMemory(format, level, bytes.length), resolve, reject }
+        const at = queue.findIndex((queued) => queued.cost < job.cost)
+        queue.splice(at === -1 ? queue.length : at, 0, job)
+        pump()
+      })
+    },
+  }
+}

@@ -1,0 +1,51 @@
+// The JSON report the plugin writes on request (`report: 'json'` or a path).
+import path from 'node:path'
+import { createRequire } from 'node:module'
+
+const require = createRequire(import.meta.url)
+export const DEFAULT_REPORT_FILE = 'wasm-squeeze-report.json'
+
+/** Where to write the JSON report, or null: `'json'` → `<root>/wasm-squeeze-report.json`, a string → that path. */
+export function reportPath(report, root) {
+  if (typeof report !== 'string') return null
+  return path.resolve(root, report === 'json' ? DEFAULT_REPORT_FILE : report)
+}
+
+const sum = (rows, key) => rows.reduce((total, row) => total + (row[key] ?? 0), 0)
+
+/**
+ * @param {{ kind: 'wasm'|'asset', file: string, fileName: string, raw: number, optimized: number,
+ *   br?: number, zst?: number, gz?: number, skipped?: object, cache?: { hits: number, misses: number }, note?: string }[]} rows
+ * @param {{ cache?: object, pool?: object }} stats
+ */
+export function jsonReport(rows, { cache, pool } = {}) {
+  const files = rows.map(({ kind, file, fileName, raw, optimized, br, zst, gz, skipped, cache: hits, note }) => ({
+    kind,
+    source: file,
+    emitted: fileName,
+    raw,
+    optimized,
+    ...(br != null && { br }),
+    ...(zst != null && { zst }),
+    ...(gz != null && { gz }),
+    ...(skipped && { skipped }),
+    ...(hits && { cache: hits }),
+    ...(note && { note }),
+  }))
+  const hits = rows.reduce((n, r) => n + (r.cache?.hits ?? 0), 0)
+  const misses = rows.reduce((n, r) => n + (r.cache?.misses ?? 0), 0)
+  return {
+    tool: `wasm-squeeze@${require('../package.json').version}`,
+    files,
+    totals: { files: rows.length, raw: sum(rows, 'raw'), optimized: sum(rows, 'optimized'), br: sum(rows, 'br'), zst: sum(rows, 'zst'), gz: sum(rows, 'gz') },
+    cache: {
+      dir: cache?.dir ?? null,
+      enabled: cache ? !cache.disabled : false,
+      hits,
+      misses,
+      corrupt: cache?.corrupt ?? 0,
+      ...(cache?.disabledReason && { disabledReason: cache.disabledReason }),
+    },
+    ...(pool && { pool: { jobs: pool.jobs, peakRunning: pool.peakRunning, peakEstimatedMemory: pool.peakMemory } }),
+  }
+}
