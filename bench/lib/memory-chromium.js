@@ -5,18 +5,9 @@
 // polled as fast as /proc allows while loading; VmHWM gives the exact peak.
 import { readFileSync, readdirSync } from 'node:fs'
 import { chromium } from 'playwright-core'
-import { chromiumPath } from '../../test/helpers/browser.js'
+import { CHROMIUM_ARGS, chromiumPath } from '../../test/helpers/browser.js'
 
-const ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--js-flags=--expose-gc',
-]
+const ARGS = [...CHROMIUM_ARGS, '--js-flags=--expose-gc']
 
 function parentOf(pid) {
   try {

@@ -22,7 +22,8 @@ export async function chromiumPath() {
   return SYSTEM_CHROMIUM
 }
 
-const ARGS = [
+/** Flags this machine's Chromium needs (closed network, root, no GPU). */
+export const CHROMIUM_ARGS = [
   '--no-sandbox',
   '--disable-gpu',
   '--disable-quic',
@@ -53,7 +54,7 @@ export async function withPage(fn) {
     context = await chromium.launchPersistentContext(userDataDir, {
       executablePath,
       headless: true,
-      args: ARGS,
+      args: CHROMIUM_ARGS,
     })
     const page = context.pages()[0] ?? (await context.newPage())
     const log = { errors: [], messages: [] }
