@@ -4,7 +4,10 @@
 
 use crate::error::{Error, ErrorCode, Result};
 use crate::report::SectionSize;
-use wasmparser::{Parser, Payload, Validator, WasmFeatures};
+use crate::parallel;
+use wasmparser::{
+    FuncToValidate, FuncValidatorAllocations, Parser, Payload, ValidPayload, Validator, WasmFeatures,
+};
 
 pub const CUSTOM_SECTION: u8 = 0;
 pub const DATA_SECTION: u8 = 11;
@@ -63,10 +66,60 @@ pub fn is_object_file_section(name: &str) -> bool {
 /// take must never be refused, and anything else is reported with its offset.
 pub fn validate(bytes: &[u8]) -> Result<()> {
     reject_non_module(bytes)?;
-    Validator::new_with_features(WasmFeatures::all())
-        .validate_all(bytes)
-        .map(|_| ())
-        .map_err(|e| Error::malformed(&e))
+    validate_with(bytes, |_| true)
+}
+
+/// Validates a pass's `output`, given that `input` passed `validate`. Everything
+/// is checked except, when `code_context_unchanged` holds, the function bodies:
+/// they are then byte for byte the input's, and a body's validity depends only on
+/// its bytes and on the sections it is checked against, which are the input's too.
+pub fn validate_output(input: &[u8], output: &[u8]) -> Result<()> {
+    reject_non_module(output)?;
+    let bodies_checked_already = code_context_unchanged(&sections(input)?, &sections(output)?);
+    validate_with(output, |_| !bodies_checked_already)
+}
+
+/// Whether every section a function body is validated against, and the code
+/// section itself, is byte-identical in both modules. Custom sections do not
+/// take part in validation and the data section comes after the code (bodies see
+/// only the DataCount section), so those may differ.
+pub fn code_context_unchanged(a: &[Section<'_>], b: &[Section<'_>]) -> bool {
+    fn context<'a>(sections: &[Section<'a>]) -> Vec<&'a [u8]> {
+        sections.iter().filter(|s| s.id != CUSTOM_SECTION && s.id != DATA_SECTION).map(|s| s.raw).collect()
+    }
+    context(a) == context(b)
+}
+
+/// Bodies of all code whose size passes this many bytes per thread are validated in
+/// parallel; below it, spawning threads costs more than it saves.
+const PARALLEL_CODE_BYTES: usize = 256 * 1024;
+
+/// Validates the module section by section and the function bodies `check_body`
+/// picks (by defined-function index) in parallel. The first error in module order
+/// is the one reported, as with a sequential `Validator::validate_all`.
+fn validate_with(bytes: &[u8], check_body: impl Fn(usize) -> bool) -> Result<()> {
+    let malformed = |e: wasmparser::BinaryReaderError| Error::malformed(&e);
+    let mut validator = Validator::new_with_features(WasmFeatures::all());
+    let mut bodies = Vec::new();
+    let mut body_index = 0;
+    for payload in Parser::new(0).parse_all(bytes) {
+        if let ValidPayload::Func(func, body) = validator.payload(&payload.map_err(malformed)?).map_err(malformed)? {
+            if check_body(body_index) {
+                bodies.push((func, body));
+            }
+            body_index += 1;
+        }
+    }
+    let code_bytes: usize = bodies.iter().map(|(_, body)| body.as_bytes().len()).sum();
+    let threads = parallel::threads_for(bodies.len(), code_bytes, PARALLEL_CODE_BYTES);
+    let results = parallel::map_init(&bodies, threads, FuncValidatorAllocations::default, |allocs, _, (func, body)| {
+        let func = FuncToValidate { resources: func.resources.clone(), index: func.index, ty: func.ty, features: func.features };
+        let mut validator = func.into_validator(std::mem::take(allocs));
+        let result = validator.validate(body);
+        *allocs = validator.into_allocations();
+        result
+    });
+    results.into_iter().collect::<wasmparser::Result<()>>().map_err(malformed)
 }
 
 /// Catches the two commonest wrong inputs with a plain message: something that is

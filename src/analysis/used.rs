@@ -9,6 +9,9 @@
 //! by re-encoding each item through a recording `Reencode`, so every place
 //! wasm-encoder knows an index can hide (instructions, block types, heap types,
 //! locals, const expressions) is covered without a hand-written operator list.
+//! Function bodies, the bulk of the work, are scanned up front and in parallel
+//! (unreachable ones too, which costs little since release builds have few);
+//! the worklist then only reads each body's list of what it mentions.
 
 use super::items::ModuleItems;
 use std::convert::Infallible;
@@ -16,7 +19,7 @@ use wasm_encoder::reencode::{utils, Error as ReencodeError, Reencode};
 use wasmparser::{ElementKind, ExternalKind};
 
 /// One entry of an index space.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Item {
     Func(u32),
     Table(u32),
@@ -127,6 +130,48 @@ impl Reencode for Recorder {
 
 type ScanResult = Result<(), ReencodeError<Infallible>>;
 
+/// What one function body mentions, found once.
+struct BodyScan {
+    /// Every item, each once, in index order.
+    found: Vec<Item>,
+    ref_funcs: Vec<u32>,
+    highest: HighestRefs,
+}
+
+impl BodyScan {
+    fn empty() -> Self {
+        BodyScan { found: Vec::new(), ref_funcs: Vec::new(), highest: HighestRefs::default() }
+    }
+}
+
+/// Bodies whose code passes this many bytes per thread are scanned in parallel.
+const PARALLEL_CODE_BYTES: usize = 256 * 1024;
+
+/// Scans every body; a body that cannot be scanned fails the analysis only if it
+/// turns out to be reachable.
+fn scan_bodies(items: &ModuleItems<'_>) -> Vec<Result<BodyScan, ReencodeError<Infallible>>> {
+    let code_bytes = items.bodies.iter().map(|b| b.as_bytes().len()).sum();
+    let threads = crate::parallel::threads_for(items.bodies.len(), code_bytes, PARALLEL_CODE_BYTES);
+    crate::parallel::map_init(&items.bodies, threads, Recorder::default, |recorder, _, body| {
+        recorder.found.clear();
+        recorder.ref_funcs.clear();
+        recorder.new_function_with_parsed_locals(body)?;
+        let mut reader = body.get_operators_reader()?;
+        while !reader.eof() {
+            recorder.parse_instruction(&mut reader)?;
+        }
+        let mut highest = HighestRefs::default();
+        recorder.found.iter().for_each(|&found| highest.note(found));
+        let mut found = recorder.found.clone();
+        found.sort_unstable();
+        found.dedup();
+        let mut ref_funcs = recorder.ref_funcs.clone();
+        ref_funcs.sort_unstable();
+        ref_funcs.dedup();
+        Ok(BodyScan { found, ref_funcs, highest })
+    })
+}
+
 /// Everything reachable from the roots. With `prune_types` false every type counts
 /// as used (see `ModuleItems::types_are_prunable`).
 pub fn used_items(items: &ModuleItems<'_>, prune_types: bool) -> Result<Used, ReencodeError<Infallible>> {
@@ -140,6 +185,7 @@ pub fn used_items(items: &ModuleItems<'_>, prune_types: bool) -> Result<Used, Re
         ref_funcs_in_code: Vec::new(),
         body_refs: vec![HighestRefs::default(); items.bodies.len()],
     };
+    let mut bodies = scan_bodies(items);
     let mut recorder = Recorder::default();
     scan_roots(items, &mut recorder)?;
     let mut worklist = std::mem::take(&mut recorder.found);
@@ -149,7 +195,7 @@ pub fn used_items(items: &ModuleItems<'_>, prune_types: bool) -> Result<Used, Re
             continue;
         }
         *slot = true;
-        scan_item(items, item, &mut recorder, &mut used)?;
+        scan_item(items, item, &mut bodies, &mut recorder, &mut used)?;
         worklist.append(&mut recorder.found);
     }
     used.ref_funcs_in_code.sort_unstable();
@@ -188,21 +234,23 @@ fn scan_roots(items: &ModuleItems<'_>, recorder: &mut Recorder) -> ScanResult {
     Ok(())
 }
 
-fn scan_item(items: &ModuleItems<'_>, item: Item, recorder: &mut Recorder, used: &mut Used) -> ScanResult {
+fn scan_item(
+    items: &ModuleItems<'_>,
+    item: Item,
+    bodies: &mut [Result<BodyScan, ReencodeError<Infallible>>],
+    recorder: &mut Recorder,
+    used: &mut Used,
+) -> ScanResult {
     match item {
         Item::Func(i) => {
             recorder.found.push(Item::Type(items.funcs[i as usize]));
             if let Some(body_index) = i.checked_sub(items.imported_funcs) {
-                let body = &items.bodies[body_index as usize];
-                let before = recorder.found.len();
-                recorder.new_function_with_parsed_locals(body)?;
-                let mut reader = body.get_operators_reader()?;
-                while !reader.eof() {
-                    recorder.parse_instruction(&mut reader)?;
-                }
-                let refs = &mut used.body_refs[body_index as usize];
-                recorder.found[before..].iter().for_each(|&found| refs.note(found));
-                used.ref_funcs_in_code.append(&mut recorder.ref_funcs);
+                // Each function is reached once (the worklist marks it), so the
+                // body's scan can be moved out.
+                let scan = std::mem::replace(&mut bodies[body_index as usize], Ok(BodyScan::empty()))?;
+                recorder.found.extend_from_slice(&scan.found);
+                used.body_refs[body_index as usize] = scan.highest;
+                used.ref_funcs_in_code.extend_from_slice(&scan.ref_funcs);
             }
         }
         Item::Table(i) => {
