@@ -6,7 +6,8 @@ use crate::error::{Error, ErrorCode, Result};
 use crate::report::SectionSize;
 use crate::parallel;
 use wasmparser::{
-    FuncToValidate, FuncValidatorAllocations, Parser, Payload, ValidPayload, Validator, WasmFeatures,
+    BinaryReader, FuncToValidate, FuncValidatorAllocations, Parser, ValidPayload, Validator,
+    WasmFeatures,
 };
 
 pub const CUSTOM_SECTION: u8 = 0;
@@ -149,21 +150,25 @@ fn reject_non_module(bytes: &[u8]) -> Result<()> {
     Ok(())
 }
 
-/// Splits an already validated module into its sections.
+/// Splits an already validated module into its sections. Reads only the section
+/// headers (id, size, a custom section's name), never their contents, so passes can
+/// call it freely.
 pub fn sections(bytes: &[u8]) -> Result<Vec<Section<'_>>> {
+    let malformed = |e: wasmparser::BinaryReaderError| Error::malformed(&e);
+    let mut reader = BinaryReader::new(bytes, 0u64);
+    reader.read_bytes(MODULE_HEADER.len()).map_err(malformed)?;
     let mut out = Vec::new();
-    let mut section_start = MODULE_HEADER.len() as u64;
-    for payload in Parser::new(0).parse_all(bytes) {
-        let payload = payload.map_err(|e| Error::malformed(&e))?;
-        let custom_name = match &payload {
-            Payload::CustomSection(reader) => Some(reader.name()),
+    while !reader.eof() {
+        let start = reader.original_position();
+        let id = reader.read_u8().map_err(malformed)?;
+        let size = reader.read_var_u32().map_err(malformed)? as usize;
+        let content_offset = reader.original_position();
+        let content = reader.read_bytes(size).map_err(malformed)?;
+        let custom_name = match id {
+            CUSTOM_SECTION => Some(BinaryReader::new(content, content_offset).read_string().map_err(malformed)?),
             _ => None,
         };
-        if let Some((id, range)) = payload.as_section() {
-            let raw = &bytes[section_start as usize..range.end as usize];
-            out.push(Section { id, custom_name, raw, offset: section_start });
-            section_start = range.end;
-        }
+        out.push(Section { id, custom_name, raw: &bytes[start as usize..reader.original_position() as usize], offset: start as u64 });
     }
     Ok(out)
 }

@@ -7,14 +7,16 @@
 //! the offset expressions of active data segments.
 //! From there a worklist follows every index an item mentions. Indices are found
 //! by re-encoding each item through a recording `Reencode`, so every place
-//! wasm-encoder knows an index can hide (instructions, block types, heap types,
-//! locals, const expressions) is covered without a hand-written operator list.
+//! wasm-encoder knows an index can hide (block types, heap types, locals, const
+//! expressions) is covered without a hand-written list; instructions in code tell
+//! the same hooks what they mention through `mentions`, which reads operands by
+//! wasmparser's own operator list instead of re-encoding each one.
 //! Function bodies, the bulk of the work, are scanned up front and in parallel
 //! (unreachable ones too, which costs little since release builds have few);
 //! the worklist then only reads each body's list of what it mentions.
 
 use super::items::ModuleItems;
-use std::convert::Infallible;
+use super::mentions::mentions;
 use wasm_encoder::reencode::{utils, Error as ReencodeError, Reencode};
 use wasmparser::{ElementKind, ExternalKind};
 
@@ -91,44 +93,43 @@ struct Recorder {
 }
 
 impl Reencode for Recorder {
-    type Error = Infallible;
+    type Error = String;
 
-    fn function_index(&mut self, i: u32) -> Result<u32, ReencodeError<Infallible>> {
+    fn function_index(&mut self, i: u32) -> Result<u32, ReencodeError<String>> {
         self.found.push(Item::Func(i));
         Ok(i)
     }
-    fn table_index(&mut self, i: u32) -> Result<u32, ReencodeError<Infallible>> {
+    fn table_index(&mut self, i: u32) -> Result<u32, ReencodeError<String>> {
         self.found.push(Item::Table(i));
         Ok(i)
     }
-    fn global_index(&mut self, i: u32) -> Result<u32, ReencodeError<Infallible>> {
+    fn global_index(&mut self, i: u32) -> Result<u32, ReencodeError<String>> {
         self.found.push(Item::Global(i));
         Ok(i)
     }
-    fn tag_index(&mut self, i: u32) -> Result<u32, ReencodeError<Infallible>> {
+    fn tag_index(&mut self, i: u32) -> Result<u32, ReencodeError<String>> {
         self.found.push(Item::Tag(i));
         Ok(i)
     }
-    fn element_index(&mut self, i: u32) -> Result<u32, ReencodeError<Infallible>> {
+    fn element_index(&mut self, i: u32) -> Result<u32, ReencodeError<String>> {
         self.found.push(Item::Elem(i));
         Ok(i)
     }
-    fn type_index(&mut self, i: u32) -> Result<u32, ReencodeError<Infallible>> {
+    fn type_index(&mut self, i: u32) -> Result<u32, ReencodeError<String>> {
         self.found.push(Item::Type(i));
         Ok(i)
     }
     fn instruction<'a>(
         &mut self,
         op: wasmparser::Operator<'a>,
-    ) -> Result<wasm_encoder::Instruction<'a>, ReencodeError<Infallible>> {
-        if let wasmparser::Operator::RefFunc { function_index } = op {
-            self.ref_funcs.push(function_index);
-        }
+    ) -> Result<wasm_encoder::Instruction<'a>, ReencodeError<String>> {
+        // Only const expressions come here (code goes through `mentions`), and
+        // `ref.func` there declares the function rather than needing a declaration.
         utils::instruction(self, op)
     }
 }
 
-type ScanResult = Result<(), ReencodeError<Infallible>>;
+type ScanResult = Result<(), ReencodeError<String>>;
 
 /// What one function body mentions, found once.
 struct BodyScan {
@@ -149,17 +150,18 @@ const PARALLEL_CODE_BYTES: usize = 256 * 1024;
 
 /// Scans every body; a body that cannot be scanned fails the analysis only if it
 /// turns out to be reachable.
-fn scan_bodies(items: &ModuleItems<'_>) -> Vec<Result<BodyScan, ReencodeError<Infallible>>> {
+fn scan_bodies(items: &ModuleItems<'_>) -> Vec<Result<BodyScan, ReencodeError<String>>> {
     let code_bytes = items.bodies.iter().map(|b| b.as_bytes().len()).sum();
     let threads = crate::parallel::threads_for(items.bodies.len(), code_bytes, PARALLEL_CODE_BYTES);
     crate::parallel::map_init(&items.bodies, threads, Recorder::default, |recorder, _, body| {
         recorder.found.clear();
         recorder.ref_funcs.clear();
         recorder.new_function_with_parsed_locals(body)?;
-        let mut reader = body.get_operators_reader()?;
-        while !reader.eof() {
-            recorder.parse_instruction(&mut reader)?;
+        let mut ref_funcs = std::mem::take(&mut recorder.ref_funcs);
+        for op in body.get_operators_reader()? {
+            mentions(recorder, op?, &mut |f| ref_funcs.push(f))?;
         }
+        recorder.ref_funcs = ref_funcs;
         let mut highest = HighestRefs::default();
         recorder.found.iter().for_each(|&found| highest.note(found));
         let mut found = recorder.found.clone();
@@ -174,7 +176,7 @@ fn scan_bodies(items: &ModuleItems<'_>) -> Vec<Result<BodyScan, ReencodeError<In
 
 /// Everything reachable from the roots. With `prune_types` false every type counts
 /// as used (see `ModuleItems::types_are_prunable`).
-pub fn used_items(items: &ModuleItems<'_>, prune_types: bool) -> Result<Used, ReencodeError<Infallible>> {
+pub fn used_items(items: &ModuleItems<'_>, prune_types: bool) -> Result<Used, ReencodeError<String>> {
     let mut used = Used {
         funcs: vec![false; items.funcs.len()],
         tables: vec![false; items.tables.len()],
@@ -237,7 +239,7 @@ fn scan_roots(items: &ModuleItems<'_>, recorder: &mut Recorder) -> ScanResult {
 fn scan_item(
     items: &ModuleItems<'_>,
     item: Item,
-    bodies: &mut [Result<BodyScan, ReencodeError<Infallible>>],
+    bodies: &mut [Result<BodyScan, ReencodeError<String>>],
     recorder: &mut Recorder,
     used: &mut Used,
 ) -> ScanResult {
