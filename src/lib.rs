@@ -9,6 +9,7 @@ pub mod error;
 pub mod inspect;
 pub mod module;
 pub mod options;
+pub mod parallel;
 pub mod passes;
 pub mod report;
 pub mod transform;

@@ -4,7 +4,11 @@
 
 use crate::error::{Error, ErrorCode, Result};
 use crate::report::SectionSize;
-use wasmparser::{Parser, Payload, Validator, WasmFeatures};
+use crate::parallel;
+use wasmparser::{
+    BinaryReader, FuncToValidate, FuncValidatorAllocations, Parser, ValidPayload, Validator,
+    WasmFeatures,
+};
 
 pub const CUSTOM_SECTION: u8 = 0;
 pub const DATA_SECTION: u8 = 11;
@@ -63,10 +67,60 @@ pub fn is_object_file_section(name: &str) -> bool {
 /// take must never be refused, and anything else is reported with its offset.
 pub fn validate(bytes: &[u8]) -> Result<()> {
     reject_non_module(bytes)?;
-    Validator::new_with_features(WasmFeatures::all())
-        .validate_all(bytes)
-        .map(|_| ())
-        .map_err(|e| Error::malformed(&e))
+    validate_with(bytes, |_| true)
+}
+
+/// Validates a pass's `output`, given that `input` passed `validate`. Everything
+/// is checked except, when `code_context_unchanged` holds, the function bodies:
+/// they are then byte for byte the input's, and a body's validity depends only on
+/// its bytes and on the sections it is checked against, which are the input's too.
+pub fn validate_output(input: &[u8], output: &[u8]) -> Result<()> {
+    reject_non_module(output)?;
+    let bodies_checked_already = code_context_unchanged(&sections(input)?, &sections(output)?);
+    validate_with(output, |_| !bodies_checked_already)
+}
+
+/// Whether every section a function body is validated against, and the code
+/// section itself, is byte-identical in both modules. Custom sections do not
+/// take part in validation and the data section comes after the code (bodies see
+/// only the DataCount section), so those may differ.
+pub fn code_context_unchanged(a: &[Section<'_>], b: &[Section<'_>]) -> bool {
+    fn context<'a>(sections: &[Section<'a>]) -> Vec<&'a [u8]> {
+        sections.iter().filter(|s| s.id != CUSTOM_SECTION && s.id != DATA_SECTION).map(|s| s.raw).collect()
+    }
+    context(a) == context(b)
+}
+
+/// Bodies of all code whose size passes this many bytes per thread are validated in
+/// parallel; below it, spawning threads costs more than it saves.
+const PARALLEL_CODE_BYTES: usize = 256 * 1024;
+
+/// Validates the module section by section and the function bodies `check_body`
+/// picks (by defined-function index) in parallel. The first error in module order
+/// is the one reported, as with a sequential `Validator::validate_all`.
+fn validate_with(bytes: &[u8], check_body: impl Fn(usize) -> bool) -> Result<()> {
+    let malformed = |e: wasmparser::BinaryReaderError| Error::malformed(&e);
+    let mut validator = Validator::new_with_features(WasmFeatures::all());
+    let mut bodies = Vec::new();
+    let mut body_index = 0;
+    for payload in Parser::new(0).parse_all(bytes) {
+        if let ValidPayload::Func(func, body) = validator.payload(&payload.map_err(malformed)?).map_err(malformed)? {
+            if check_body(body_index) {
+                bodies.push((func, body));
+            }
+            body_index += 1;
+        }
+    }
+    let code_bytes: usize = bodies.iter().map(|(_, body)| body.as_bytes().len()).sum();
+    let threads = parallel::threads_for(bodies.len(), code_bytes, PARALLEL_CODE_BYTES);
+    let results = parallel::map_init(&bodies, threads, FuncValidatorAllocations::default, |allocs, _, (func, body)| {
+        let func = FuncToValidate { resources: func.resources.clone(), index: func.index, ty: func.ty, features: func.features };
+        let mut validator = func.into_validator(std::mem::take(allocs));
+        let result = validator.validate(body);
+        *allocs = validator.into_allocations();
+        result
+    });
+    results.into_iter().collect::<wasmparser::Result<()>>().map_err(malformed)
 }
 
 /// Catches the two commonest wrong inputs with a plain message: something that is
@@ -96,21 +150,25 @@ fn reject_non_module(bytes: &[u8]) -> Result<()> {
     Ok(())
 }
 
-/// Splits an already validated module into its sections.
+/// Splits an already validated module into its sections. Reads only the section
+/// headers (id, size, a custom section's name), never their contents, so passes can
+/// call it freely.
 pub fn sections(bytes: &[u8]) -> Result<Vec<Section<'_>>> {
+    let malformed = |e: wasmparser::BinaryReaderError| Error::malformed(&e);
+    let mut reader = BinaryReader::new(bytes, 0u64);
+    reader.read_bytes(MODULE_HEADER.len()).map_err(malformed)?;
     let mut out = Vec::new();
-    let mut section_start = MODULE_HEADER.len() as u64;
-    for payload in Parser::new(0).parse_all(bytes) {
-        let payload = payload.map_err(|e| Error::malformed(&e))?;
-        let custom_name = match &payload {
-            Payload::CustomSection(reader) => Some(reader.name()),
+    while !reader.eof() {
+        let start = reader.original_position();
+        let id = reader.read_u8().map_err(malformed)?;
+        let size = reader.read_var_u32().map_err(malformed)? as usize;
+        let content_offset = reader.original_position();
+        let content = reader.read_bytes(size).map_err(malformed)?;
+        let custom_name = match id {
+            CUSTOM_SECTION => Some(BinaryReader::new(content, content_offset).read_string().map_err(malformed)?),
             _ => None,
         };
-        if let Some((id, range)) = payload.as_section() {
-            let raw = &bytes[section_start as usize..range.end as usize];
-            out.push(Section { id, custom_name, raw, offset: section_start });
-            section_start = range.end;
-        }
+        out.push(Section { id, custom_name, raw: &bytes[start as usize..reader.original_position() as usize], offset: start as u64 });
     }
     Ok(out)
 }

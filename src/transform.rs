@@ -36,7 +36,9 @@ pub fn transform(input: &[u8], options: &Options) -> Result<Transformed> {
     let mut kept_original = false;
     if changed {
         // A pass that produced an invalid module is our bug: surface it, never ship it.
-        module::validate(&current).map_err(|e| {
+        // Bodies already validated in the input are not validated again (see
+        // `module::validate_output` for when that holds).
+        module::validate_output(input, &current).map_err(|e| {
             Error::internal(format!("bug: the optimized module failed validation: {e}"))
         })?;
         let verdict = passes::never_worse::judge(input, &current, options.allow_raw_growth)?;

@@ -570,3 +570,32 @@ fn by_default_the_module_never_grows_raw() {
     let (out, step) = pack(&input, &Options::default());
     assert!(out.is_none_or(|o| o.len() <= input.len()), "{}", step.detail);
 }
+
+#[test]
+fn raw_size_is_known_before_a_layout_is_built() {
+    // Offsets and lengths on both sides of LEB128 byte boundaries, i32 offsets at
+    // and past 2^31 (negative once signed), memory 0, another memory, and memory64.
+    let bytes = vec![7u8; 20_000];
+    let offsets = [0u64, 63, 64, 127, 128, 8191, 8192, 1 << 20, (1 << 31) - 1, 1 << 31, 0xffff_0000];
+    let lens = [1usize, 127, 128, 16_383, 16_384];
+    let segments: Vec<Segment> =
+        offsets.iter().zip(lens.iter().cycle()).map(|(&offset, &len)| Segment { offset, data: &bytes[..len] }).collect();
+    for (memory, memory64) in [(0, false), (1, false), (200, false), (0, true), (3, true)] {
+        let data = pack_data::MemoryData { memory, memory64, segments: segments.clone() };
+        let mut spans: Vec<_> = segments.iter().map(|s| s.offset..s.offset + s.data.len() as u64).collect();
+        if memory64 {
+            spans.push(1 << 40..(1 << 40) + 3);
+            spans.push(u64::MAX - 10..u64::MAX - 2);
+        }
+        let layouts = vec![(&data, spans)];
+        assert_eq!(pack_data::encoded_len(&layouts), pack_data::encode_data_section(&layouts).len(), "memory {memory}, memory64 {memory64}");
+    }
+    let (a, b) = (
+        pack_data::MemoryData { memory: 0, memory64: false, segments: segments.clone() },
+        pack_data::MemoryData { memory: 1, memory64: true, segments: segments.clone() },
+    );
+    let spans: Vec<_> = segments.iter().map(|s| s.offset..s.offset + s.data.len() as u64).collect();
+    let layouts = vec![(&a, spans.clone()), (&b, spans)];
+    assert_eq!(pack_data::encoded_len(&layouts), pack_data::encode_data_section(&layouts).len());
+    assert_eq!(pack_data::encoded_len(&[]), pack_data::encode_data_section(&[]).len());
+}

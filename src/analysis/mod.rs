@@ -2,4 +2,5 @@
 //! decide; nothing here changes a module.
 
 pub mod items;
+pub mod mentions;
 pub mod used;

@@ -7,16 +7,21 @@
 //! the offset expressions of active data segments.
 //! From there a worklist follows every index an item mentions. Indices are found
 //! by re-encoding each item through a recording `Reencode`, so every place
-//! wasm-encoder knows an index can hide (instructions, block types, heap types,
-//! locals, const expressions) is covered without a hand-written operator list.
+//! wasm-encoder knows an index can hide (block types, heap types, locals, const
+//! expressions) is covered without a hand-written list; instructions in code tell
+//! the same hooks what they mention through `mentions`, which reads operands by
+//! wasmparser's own operator list instead of re-encoding each one.
+//! Function bodies, the bulk of the work, are scanned up front and in parallel
+//! (unreachable ones too, which costs little since release builds have few);
+//! the worklist then only reads each body's list of what it mentions.
 
 use super::items::ModuleItems;
-use std::convert::Infallible;
+use super::mentions::mentions;
 use wasm_encoder::reencode::{utils, Error as ReencodeError, Reencode};
 use wasmparser::{ElementKind, ExternalKind};
 
 /// One entry of an index space.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Item {
     Func(u32),
     Table(u32),
@@ -88,48 +93,90 @@ struct Recorder {
 }
 
 impl Reencode for Recorder {
-    type Error = Infallible;
+    type Error = String;
 
-    fn function_index(&mut self, i: u32) -> Result<u32, ReencodeError<Infallible>> {
+    fn function_index(&mut self, i: u32) -> Result<u32, ReencodeError<String>> {
         self.found.push(Item::Func(i));
         Ok(i)
     }
-    fn table_index(&mut self, i: u32) -> Result<u32, ReencodeError<Infallible>> {
+    fn table_index(&mut self, i: u32) -> Result<u32, ReencodeError<String>> {
         self.found.push(Item::Table(i));
         Ok(i)
     }
-    fn global_index(&mut self, i: u32) -> Result<u32, ReencodeError<Infallible>> {
+    fn global_index(&mut self, i: u32) -> Result<u32, ReencodeError<String>> {
         self.found.push(Item::Global(i));
         Ok(i)
     }
-    fn tag_index(&mut self, i: u32) -> Result<u32, ReencodeError<Infallible>> {
+    fn tag_index(&mut self, i: u32) -> Result<u32, ReencodeError<String>> {
         self.found.push(Item::Tag(i));
         Ok(i)
     }
-    fn element_index(&mut self, i: u32) -> Result<u32, ReencodeError<Infallible>> {
+    fn element_index(&mut self, i: u32) -> Result<u32, ReencodeError<String>> {
         self.found.push(Item::Elem(i));
         Ok(i)
     }
-    fn type_index(&mut self, i: u32) -> Result<u32, ReencodeError<Infallible>> {
+    fn type_index(&mut self, i: u32) -> Result<u32, ReencodeError<String>> {
         self.found.push(Item::Type(i));
         Ok(i)
     }
     fn instruction<'a>(
         &mut self,
         op: wasmparser::Operator<'a>,
-    ) -> Result<wasm_encoder::Instruction<'a>, ReencodeError<Infallible>> {
-        if let wasmparser::Operator::RefFunc { function_index } = op {
-            self.ref_funcs.push(function_index);
-        }
+    ) -> Result<wasm_encoder::Instruction<'a>, ReencodeError<String>> {
+        // Only const expressions come here (code goes through `mentions`), and
+        // `ref.func` there declares the function rather than needing a declaration.
         utils::instruction(self, op)
     }
 }
 
-type ScanResult = Result<(), ReencodeError<Infallible>>;
+type ScanResult = Result<(), ReencodeError<String>>;
+
+/// What one function body mentions, found once.
+struct BodyScan {
+    /// Every item, each once, in index order.
+    found: Vec<Item>,
+    ref_funcs: Vec<u32>,
+    highest: HighestRefs,
+}
+
+impl BodyScan {
+    fn empty() -> Self {
+        BodyScan { found: Vec::new(), ref_funcs: Vec::new(), highest: HighestRefs::default() }
+    }
+}
+
+/// Bodies whose code passes this many bytes per thread are scanned in parallel.
+const PARALLEL_CODE_BYTES: usize = 256 * 1024;
+
+/// Scans every body; a body that cannot be scanned fails the analysis only if it
+/// turns out to be reachable.
+fn scan_bodies(items: &ModuleItems<'_>) -> Vec<Result<BodyScan, ReencodeError<String>>> {
+    let code_bytes = items.bodies.iter().map(|b| b.as_bytes().len()).sum();
+    let threads = crate::parallel::threads_for(items.bodies.len(), code_bytes, PARALLEL_CODE_BYTES);
+    crate::parallel::map_init(&items.bodies, threads, Recorder::default, |recorder, _, body| {
+        recorder.found.clear();
+        recorder.ref_funcs.clear();
+        recorder.new_function_with_parsed_locals(body)?;
+        let mut ref_funcs = std::mem::take(&mut recorder.ref_funcs);
+        for op in body.get_operators_reader()? {
+            mentions(recorder, op?, &mut |f| ref_funcs.push(f))?;
+        }
+        recorder.ref_funcs = ref_funcs;
+        let mut highest = HighestRefs::default();
+        recorder.found.iter().for_each(|&found| highest.note(found));
+        let mut found = recorder.found.clone();
+        found.sort_unstable();
+        found.dedup();
+        let mut ref_funcs = recorder.ref_funcs.clone();
+        ref_funcs.sort_unstable();
+        ref_funcs.dedup();
+        Ok(BodyScan { found, ref_funcs, highest })
+    })
+}
 
 /// Everything reachable from the roots. With `prune_types` false every type counts
 /// as used (see `ModuleItems::types_are_prunable`).
-pub fn used_items(items: &ModuleItems<'_>, prune_types: bool) -> Result<Used, ReencodeError<Infallible>> {
+pub fn used_items(items: &ModuleItems<'_>, prune_types: bool) -> Result<Used, ReencodeError<String>> {
     let mut used = Used {
         funcs: vec![false; items.funcs.len()],
         tables: vec![false; items.tables.len()],
@@ -140,6 +187,7 @@ pub fn used_items(items: &ModuleItems<'_>, prune_types: bool) -> Result<Used, Re
         ref_funcs_in_code: Vec::new(),
         body_refs: vec![HighestRefs::default(); items.bodies.len()],
     };
+    let mut bodies = scan_bodies(items);
     let mut recorder = Recorder::default();
     scan_roots(items, &mut recorder)?;
     let mut worklist = std::mem::take(&mut recorder.found);
@@ -149,7 +197,7 @@ pub fn used_items(items: &ModuleItems<'_>, prune_types: bool) -> Result<Used, Re
             continue;
         }
         *slot = true;
-        scan_item(items, item, &mut recorder, &mut used)?;
+        scan_item(items, item, &mut bodies, &mut recorder, &mut used)?;
         worklist.append(&mut recorder.found);
     }
     used.ref_funcs_in_code.sort_unstable();
@@ -188,21 +236,23 @@ fn scan_roots(items: &ModuleItems<'_>, recorder: &mut Recorder) -> ScanResult {
     Ok(())
 }
 
-fn scan_item(items: &ModuleItems<'_>, item: Item, recorder: &mut Recorder, used: &mut Used) -> ScanResult {
+fn scan_item(
+    items: &ModuleItems<'_>,
+    item: Item,
+    bodies: &mut [Result<BodyScan, ReencodeError<String>>],
+    recorder: &mut Recorder,
+    used: &mut Used,
+) -> ScanResult {
     match item {
         Item::Func(i) => {
             recorder.found.push(Item::Type(items.funcs[i as usize]));
             if let Some(body_index) = i.checked_sub(items.imported_funcs) {
-                let body = &items.bodies[body_index as usize];
-                let before = recorder.found.len();
-                recorder.new_function_with_parsed_locals(body)?;
-                let mut reader = body.get_operators_reader()?;
-                while !reader.eof() {
-                    recorder.parse_instruction(&mut reader)?;
-                }
-                let refs = &mut used.body_refs[body_index as usize];
-                recorder.found[before..].iter().for_each(|&found| refs.note(found));
-                used.ref_funcs_in_code.append(&mut recorder.ref_funcs);
+                // Each function is reached once (the worklist marks it), so the
+                // body's scan can be moved out.
+                let scan = std::mem::replace(&mut bodies[body_index as usize], Ok(BodyScan::empty()))?;
+                recorder.found.extend_from_slice(&scan.found);
+                used.body_refs[body_index as usize] = scan.highest;
+                used.ref_funcs_in_code.extend_from_slice(&scan.ref_funcs);
             }
         }
         Item::Table(i) => {

@@ -36,9 +36,19 @@ pub fn wire_size(bytes: &[u8]) -> Result<usize> {
     Ok(compress::zstd(bytes, PROXY_LEVEL)?.len())
 }
 
+/// Both proxy sizes, the two compressions side by side on two threads.
+fn wire_sizes(input: &[u8], output: &[u8]) -> Result<(usize, usize)> {
+    std::thread::scope(|scope| {
+        let wire_out = scope.spawn(|| wire_size(output));
+        let wire_in = wire_size(input)?;
+        let wire_out = wire_out.join().unwrap_or_else(|e| std::panic::resume_unwind(e))?;
+        Ok((wire_in, wire_out))
+    })
+}
+
 pub fn judge(input: &[u8], output: &[u8], allow_raw_growth: bool) -> Result<Verdict> {
     let (raw_in, raw_out) = (input.len(), output.len());
-    let (wire_in, wire_out) = (wire_size(input)?, wire_size(output)?);
+    let (wire_in, wire_out) = wire_sizes(input, output)?;
     let raw_ok = raw_out <= raw_in || allow_raw_growth;
     let wire_saved = wire_in.saturating_sub(wire_out);
     let keep_output = raw_ok && wire_saved > 0 && wire_saved * 1000 >= wire_in * NOISE_FLOOR_PER_MILLE;

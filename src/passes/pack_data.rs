@@ -46,9 +46,12 @@
 //!
 //! Bails out (skipped, with the reason) when any assumption fails, for any memory:
 //! all or nothing, so no reordering across memories needs a separate argument.
-//! Cost: one walk of the module (plus of the code when DataCount exists), one scan
-//! of the data bytes, and one zstd-3 compression per distinct candidate (about
-//! 30 ms each for esbuild's 4 MB of data).
+//! Cost: one walk of the module (plus of the code, in parallel, when DataCount
+//! exists), one scan of the data bytes, and one zstd-3 compression of the input's
+//! data section and of each distinct candidate the raw rule allows (about 30 ms
+//! each for esbuild's 4 MB of data), candidates compressed in parallel. Each
+//! candidate's raw size is computed before it is built, so with the default (no
+//! raw growth) most are turned down without compressing anything.
 
 use super::PassResult;
 use crate::error::{Error, Result};
@@ -110,6 +113,8 @@ struct Candidate {
     segments: usize,
     section: Vec<u8>,
     proxy: usize,
+    /// The input data section's proxy size.
+    old_proxy: usize,
 }
 
 pub fn run(bytes: &[u8], options: &Options) -> Result<PassResult> {
@@ -125,14 +130,13 @@ pub fn run(bytes: &[u8], options: &Options) -> Result<PassResult> {
     };
     let old_segments = input.segment_count;
     let old_section = input.data_section;
-    let old_proxy = proxy_size(old_section)?;
     let runs: Vec<Vec<Range<u64>>> = input
         .memories
         .iter()
         .map(|m| nonzero_runs(&m.segments))
         .collect();
     let growth = if options.allow_raw_growth { RAW_BYTES_PER_PROXY_BYTE } else { 0 };
-    let Some(best) = best_candidate(&input.memories, &runs, old_section.len(), old_proxy, growth)? else {
+    let Some(best) = best_candidate(&input.memories, &runs, old_section, growth)? else {
         let why = format!(
             "kept the {old_segments} segments: no layout saved ≥ {}% compressed within {growth} raw bytes per byte saved",
             MIN_PROXY_SAVING_PER_MILLE as f64 / 10.0,
@@ -151,7 +155,7 @@ pub fn run(bytes: &[u8], options: &Options) -> Result<PassResult> {
         best.max_gap,
         human_bytes(old_section.len()),
         human_bytes(best.section.len()),
-        percent_change(old_proxy, best.proxy),
+        percent_change(best.old_proxy, best.proxy),
     );
     let step = Step {
         pass: PASS,
@@ -213,7 +217,7 @@ pub fn read_packable<'a>(
     let mut segments: Vec<(u32, Option<u64>, &[u8])> = Vec::new(); // (memory, constant offset, bytes)
     let mut data_section: &[u8] = &[];
     let mut has_data_count = false;
-    let mut code_names_data = false;
+    let mut bodies = Vec::new();
     let mut section_start = 8usize;
     for payload in Parser::new(0).parse_all(bytes) {
         let payload = payload.map_err(|e| Error::malformed(&e))?;
@@ -231,9 +235,7 @@ pub fn read_packable<'a>(
                 }
             }
             Payload::DataCountSection { .. } => has_data_count = true,
-            Payload::CodeSectionEntry(body) if has_data_count && !code_names_data => {
-                code_names_data = names_data_segment(body).map_err(|e| Error::malformed(&e))?;
-            }
+            Payload::CodeSectionEntry(body) if has_data_count => bodies.push(body.clone()),
             Payload::CustomSection(reader)
                 if module::is_object_file_section(reader.name()) =>
             {
@@ -272,9 +274,6 @@ pub fn read_packable<'a>(
             StepStatus::Unchanged,
             "no active data segments".into(),
         )));
-    }
-    if code_names_data {
-        return skip("code names data segments by index (memory.init, data.drop, …)".into());
     }
     let segment_count = segments.len();
     let mut by_memory: Vec<MemoryData> = Vec::new();
@@ -326,6 +325,10 @@ pub fn read_packable<'a>(
             segments: constant,
         });
     }
+    // Last, as the one check that reads all the code.
+    if code_names_data(&bodies)? {
+        return skip("code names data segments by index (memory.init, data.drop, …)".into());
+    }
     Ok(Ok(Packable {
         memories: by_memory,
         segment_count,
@@ -343,6 +346,19 @@ fn constant_offset(expr: &wasmparser::ConstExpr) -> wasmparser::Result<Option<u6
         _ => return Ok(None),
     };
     Ok(matches!(ops.read()?, Operator::End).then_some(offset))
+}
+
+/// Whether any body names a data segment, the bodies read in parallel.
+fn code_names_data(bodies: &[wasmparser::FunctionBody]) -> Result<bool> {
+    let code_bytes = bodies.iter().map(|b| b.as_bytes().len()).sum();
+    let threads = crate::parallel::threads_for(bodies.len(), code_bytes, 256 * 1024);
+    let found = crate::parallel::map_init(bodies, threads, || (), |_, _, body| names_data_segment(body));
+    for names in found {
+        if names.map_err(|e| Error::malformed(&e))? {
+            return Ok(true);
+        }
+    }
+    Ok(false)
 }
 
 fn names_data_segment(body: &wasmparser::FunctionBody) -> wasmparser::Result<bool> {
@@ -432,51 +448,114 @@ fn raw_section(section: &impl wasm_encoder::Section) -> Vec<u8> {
     out
 }
 
-/// The candidate that passes the rule with the smallest proxy size, if any. Layouts
-/// are built and measured one at a time, so only the best one is held.
+/// The size in bytes of `encode_data_section(layouts)`, computed without building
+/// it: enough to turn down a layout the raw rule forbids before compressing it.
+pub fn encoded_len(layouts: &[(&MemoryData, Vec<Range<u64>>)]) -> usize {
+    let mut count = 0u64;
+    let mut content = 0usize;
+    for (memory, spans) in layouts {
+        // Flag byte (0x00 for memory 0, else 0x02 + memory index), the offset
+        // expression (`*.const` opcode, signed LEB128 value, `end`), the length.
+        let memory_bytes = if memory.memory == 0 { 1 } else { 1 + uleb_len(memory.memory as u64) };
+        for span in spans {
+            let offset = if memory.memory64 { span.start as i64 } else { span.start as u32 as i32 as i64 };
+            let len = span.end - span.start;
+            content += memory_bytes + 1 + sleb_len(offset) + 1 + uleb_len(len) + len as usize;
+            count += 1;
+        }
+    }
+    content += uleb_len(count);
+    1 + uleb_len(content as u64) + content
+}
+
+fn uleb_len(value: u64) -> usize {
+    (64 - (value | 1).leading_zeros() as usize).div_ceil(7)
+}
+
+fn sleb_len(value: i64) -> usize {
+    // Seven bits per byte, plus the sign bit of the last one.
+    let magnitude_bits = 64 - if value < 0 { (!value).leading_zeros() } else { value.leading_zeros() } as usize;
+    (magnitude_bits + 1).div_ceil(7)
+}
+
+/// The candidate that passes the rule with the smallest proxy size, if any.
+///
+/// Each layout's raw size is known before it is built, so layouts the raw rule
+/// forbids are never compressed (with the default, no growth, that is most of
+/// them), and the input's own proxy size is computed only if some layout is left
+/// to compare with it. The rest are compressed in parallel; the choice does not
+/// depend on the order they finish in.
 fn best_candidate(
     memories: &[MemoryData],
     runs: &[Vec<Range<u64>>],
-    old_raw: usize,
-    old_proxy: usize,
+    old_section: &[u8],
     growth: u64,
 ) -> Result<Option<Candidate>> {
-    let most_growth = growth as u128 * old_proxy as u128;
-    let mut best: Option<Candidate> = None;
+    let old_raw = old_section.len();
+    let mut plans: Vec<(u64, usize)> = Vec::new(); // (max_gap, segments)
     let mut last_count = None;
     for &max_gap in GAP_THRESHOLDS {
-        let layouts: Vec<_> = memories
-            .iter()
-            .zip(runs)
-            .map(|(m, r)| (m, plan_layout(r, max_gap)))
-            .collect();
+        let layouts = plan_layouts(memories, runs, max_gap);
         let segments = layouts.iter().map(|(_, spans)| spans.len()).sum::<usize>();
         // Merging is monotone in the gap: the same count means the same layout.
         let repeat = last_count.replace(segments) == Some(segments);
-        let data_bytes: u128 = layouts
-            .iter()
-            .flat_map(|(_, s)| s)
-            .map(|s| (s.end - s.start) as u128)
-            .sum();
-        let hopeless = data_bytes > old_raw as u128 + most_growth; // before counting headers
-        if repeat || hopeless || segments > MAX_SEGMENTS {
-            continue;
-        }
-        let section = encode_data_section(&layouts);
-        let proxy = proxy_size(&section)?;
-        let better = best
-            .as_ref()
-            .is_none_or(|b| (proxy, section.len()) < (b.proxy, b.section.len()));
-        if better && pays(old_raw, old_proxy, section.len(), proxy, growth) {
-            best = Some(Candidate {
-                max_gap,
-                segments,
-                section,
-                proxy,
-            });
+        if !repeat && segments <= MAX_SEGMENTS && (growth > 0 || encoded_len(&layouts) <= old_raw) {
+            plans.push((max_gap, segments));
         }
     }
-    Ok(best)
+    if plans.is_empty() {
+        return Ok(None);
+    }
+    let proxy_of_plan = |max_gap: u64| {
+        let section = encode_data_section(&plan_layouts(memories, runs, max_gap));
+        proxy_size(&section).map(|proxy| (section.len(), proxy))
+    };
+    let measure = |plans: &[Option<u64>]| {
+        let data_bytes = old_raw.saturating_mul(plans.len());
+        let threads = crate::parallel::threads_for(plans.len(), data_bytes, PARALLEL_PROXY_BYTES);
+        crate::parallel::map_init(plans, threads, || (), |_, _, plan| match plan {
+            Some(max_gap) => proxy_of_plan(*max_gap),
+            None => proxy_size(old_section).map(|proxy| (old_raw, proxy)),
+        })
+    };
+    let (old_proxy, measured) = if growth == 0 {
+        // Every plan left is compressed anyway: the input's own size alongside them.
+        let mut all = measure(&std::iter::once(None).chain(plans.iter().map(|p| Some(p.0))).collect::<Vec<_>>());
+        let old = all.remove(0)?.1;
+        (old, all)
+    } else {
+        let old_proxy = proxy_size(old_section)?;
+        // Growth is paid for in saved proxy bytes, and at most `old_proxy` can be saved.
+        let most_raw = old_raw as u128 + growth as u128 * old_proxy as u128;
+        plans.retain(|&(max_gap, _)| encoded_len(&plan_layouts(memories, runs, max_gap)) as u128 <= most_raw);
+        (old_proxy, measure(&plans.iter().map(|p| Some(p.0)).collect::<Vec<_>>()))
+    };
+    let mut best: Option<(u64, usize, usize, usize)> = None; // (max_gap, segments, raw, proxy)
+    for (&(max_gap, segments), sizes) in plans.iter().zip(measured) {
+        let (raw, proxy) = sizes?;
+        let better = best.is_none_or(|(_, _, best_raw, best_proxy)| (proxy, raw) < (best_proxy, best_raw));
+        if better && pays(old_raw, old_proxy, raw, proxy, growth) {
+            best = Some((max_gap, segments, raw, proxy));
+        }
+    }
+    Ok(best.map(|(max_gap, segments, _, proxy)| Candidate {
+        max_gap,
+        segments,
+        section: encode_data_section(&plan_layouts(memories, runs, max_gap)),
+        proxy,
+        old_proxy,
+    }))
+}
+
+/// Below this many data bytes per thread, candidates are compressed one by one.
+const PARALLEL_PROXY_BYTES: usize = 1 << 20;
+
+fn plan_layouts<'m, 'a>(
+    memories: &'m [MemoryData<'a>],
+    runs: &[Vec<Range<u64>>],
+    max_gap: u64,
+) -> Vec<(&'m MemoryData<'a>, Vec<Range<u64>>)> {
+    memories.iter().zip(runs).map(|(m, r)| (m, plan_layout(r, max_gap))).collect()
 }
 
 /// The module with its data section replaced, DataCount updated, and data segment
