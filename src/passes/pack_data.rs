@@ -25,6 +25,11 @@
 //! none qualifies the module comes back unchanged. On 14 modules from npm, zstd 3
 //! picked layouts whose brotli 11 size was never worse than the input's and within
 //! noise of the best candidate's; brotli 5 ranked no better at 15× the time.
+//! Without raw growth the pass rarely finds a win, and cannot find a big one:
+//! the largest gap that keeps the data section from growing is 7 bytes for both
+//! esbuild.wasm (−0.02% brotli 11 on its data section, against −2.8% for gaps up to
+//! 16 bytes at +35 KB raw and −11.5% for gaps up to 32 at +0.94 MB) and brotli-wasm
+//! (where every gap is at least 8 bytes, so nothing merges raw-neutrally).
 //!
 //! Assumes, per memory that has active segments:
 //! - it starts zeroed: it is defined by the module, or imported with
