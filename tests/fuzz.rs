@@ -48,6 +48,8 @@ struct Tally {
     executed: u64,
     calls: u64,
     input_bytes: u64,
+    /// How often each pass applied, so a run shows every pass was exercised.
+    applied: std::collections::BTreeMap<&'static str, u64>,
     not_runnable: u64,
     errors: u64,
     slowest: Duration,
@@ -64,6 +66,9 @@ impl Tally {
         self.executed += other.executed;
         self.calls += other.calls;
         self.input_bytes += other.input_bytes;
+        for (pass, n) in other.applied {
+            *self.applied.entry(pass).or_default() += n;
+        }
         self.not_runnable += other.not_runnable;
         self.errors += other.errors;
         if other.slowest > self.slowest {
@@ -85,7 +90,6 @@ fn fuzz(target: &str, default_cases: u64, case: fn(u64, u64, &mut Tally) -> Resu
     let budget = Duration::from_secs(env_u64("FUZZ_SECONDS", u64::MAX / 4));
     let total = Mutex::new(Tally::default());
     let started = Instant::now();
-    std::panic::set_hook(Box::new(|_| {})); // panics are caught and reported per case
     std::thread::scope(|scope| {
         for t in 0..threads {
             let total = &total;
@@ -114,11 +118,10 @@ fn fuzz(target: &str, default_cases: u64, case: fn(u64, u64, &mut Tally) -> Resu
             });
         }
     });
-    let _ = std::panic::take_hook();
     let tally = total.into_inner().unwrap();
     eprintln!(
         "{target}: {} cases in {:.1?} (seed {seed:#x}): {} modules generated, {} transforms ({} changed the module), \
-         {} errors, {} differential runs ({} not runnable in wasmi) making {} calls, {} input bytes, slowest case {} took {:.1?}, {} findings",
+         {} errors, {} differential runs ({} not runnable in wasmi) making {} calls, {} input bytes, passes applied {:?}, slowest case {} took {:.1?}, {} findings",
         tally.cases,
         started.elapsed(),
         tally.generated,
@@ -129,6 +132,7 @@ fn fuzz(target: &str, default_cases: u64, case: fn(u64, u64, &mut Tally) -> Resu
         tally.not_runnable,
         tally.calls,
         tally.input_bytes,
+        tally.applied,
         tally.slowest_case,
         tally.slowest,
         tally.findings.len()
@@ -207,9 +211,16 @@ fn valid_case(seed: u64, case: u64, tally: &mut Tally) -> Result<(), String> {
     for options in [Options::default(), generate::options(&mut rng)] {
         let out = transform(&input, &options).map_err(|e| fail(format!("transform refused a valid module: {e}")))?;
         tally.transforms += 1;
+        for step in out.report.steps.iter().filter(|s| s.status == wasm_squeeze::StepStatus::Applied) {
+            *tally.applied.entry(step.pass).or_default() += 1;
+        }
         check_output(&input, &out.wasm, &options).map_err(fail)?;
         if out.report.output_bytes != out.wasm.len() as u64 {
             return Err(fail("report.output_bytes is not the output's length".into()));
+        }
+        let info = inspect(&out.wasm).map_err(|e| fail(format!("inspect refused the output: {e}")))?;
+        if info.imports.len() + info.exports.len() != interface::describe(&input).len() {
+            return Err(fail("inspect lists a different number of imports and exports".into()));
         }
         if out.wasm != input {
             tally.changed += 1;
