@@ -106,7 +106,14 @@ function flipped(module, count, seed) {
   })
 }
 
+/** Valid, but odd: 100,000 debug sections after a one-function module; all are dropped. */
+function manyCustomSections() {
+  const one = section(0, [...name([...Buffer.from('.debug_x')]), 0x2a])
+  return bytes(HEADER, FUNC_TYPE, ONE_FUNC, EMPTY_BODY, Array.from({ length: 100_000 }, () => one).flat())
+}
+
 const cases = [
+  { why: '100,000 custom sections', input: manyCustomSections(), mustPass: true },
   ...Object.entries(CRAFTED).map(([why, input]) => ({ why, input, mustFail: true })),
   ...sectionBoundaries(REAL).map((at) => ({ why: `onig.wasm cut at section boundary ${at}`, input: REAL.subarray(0, at) })),
   ...codeBodyCuts(REAL).map((at) => ({ why: `onig.wasm cut inside a code body at ${at}`, input: REAL.subarray(0, at), mustFail: true })),
@@ -137,14 +144,15 @@ async function pool(items, limit, work) {
   return results
 }
 
-test(`the CLI: ${cases.length} bad inputs exit 1 naming the file and offset, or give a valid module`, async () => {
+test(`the CLI: ${cases.length} bad or odd inputs exit 1 naming the file and offset, or give a valid module`, async () => {
   let failed = 0
-  await pool(cases, 4, async ({ why, input, mustFail }, i) => {
+  await pool(cases, 4, async ({ why, input, mustFail, mustPass }, i) => {
     const file = path.join(dir, `case-${i}.wasm`)
     const output = path.join(dir, `out-${i}.wasm`)
     writeFileSync(file, input)
     const { status, signal, stderr } = await cli(file, output)
     assert.equal(signal ?? null, null, `${why}: killed by ${signal}`)
+    if (mustPass) assert.equal(status, 0, `${why}: ${stderr}`)
     if (status === 0) {
       // A cut at a boundary or a flipped byte can leave a valid module; then the
       // output must be valid and no bigger.
@@ -152,6 +160,7 @@ test(`the CLI: ${cases.length} bad inputs exit 1 naming the file and offset, or 
       const out = readFileSync(output)
       assert.ok(WebAssembly.validate(out), `${why}: accepted, but the output does not validate`)
       assert.ok(out.length <= input.length, `${why}: output grew`)
+      if (mustPass) assert.ok(out.length < 100, `${why}: the debug sections should all be gone`)
       return
     }
     failed++

@@ -101,3 +101,25 @@ fn output_is_deterministic() {
     assert_eq!(a.wasm, b.wasm);
     assert_eq!(a.report, b.report);
 }
+
+#[test]
+fn the_report_of_many_dropped_sections_stays_one_short_line() {
+    // Found by test/bad-input.test.mjs: 100,000 dropped sections were each named in
+    // the report, a 1.2 MB line that overflowed the CLI's caller.
+    let mut input = wasm("(module)");
+    let section = |name: &str| {
+        let content = [&[name.len() as u8][..], name.as_bytes()].concat();
+        [&[0u8, content.len() as u8][..], &content].concat()
+    };
+    for i in 0..30_000 {
+        input.extend(section(".debug_line"));
+        input.extend(section(&format!(".debug_{}", i % 50)));
+    }
+    input.extend(section("producers"));
+    let out = wasm_squeeze::transform(&input, &wasm_squeeze::Options::default()).unwrap();
+    let detail = &out.report.steps[0].detail;
+    assert!(detail.starts_with("dropped custom:.debug_line ×30000, custom:.debug_0 ×600, "), "{detail}");
+    assert!(detail.ends_with(", and 18601 more"), "{detail}");
+    assert!(detail.len() < 600, "{} bytes", detail.len());
+    assert_eq!(out.wasm, wasm("(module)"));
+}

@@ -55,13 +55,44 @@ pub fn run(bytes: &[u8], options: &Options) -> Result<PassResult> {
         return Ok(PassResult { bytes: None, step });
     }
     let saved: u64 = dropped.iter().map(|s| s.raw.len() as u64).sum();
-    let names: Vec<String> = dropped.iter().map(|s| s.display_name()).collect();
     let step = Step {
         pass: PASS,
         status: StepStatus::Applied,
-        detail: format!("dropped {}", names.join(", ")),
+        detail: format!("dropped {}", describe(&dropped)),
         bytes_saved: saved as i64,
     };
     let output = module::assemble(kept.iter().map(|s| s.raw));
     Ok(PassResult { bytes: Some(output), step })
+}
+
+/// Distinct names the report lists before it summarises the rest.
+const NAMES_LISTED: usize = 20;
+
+/// Each dropped name once, in order, with a count when it repeats, and at most
+/// `NAMES_LISTED` of them: a module with 100,000 debug sections gets a one-line
+/// report, not a megabyte of names.
+fn describe(dropped: &[&Section]) -> String {
+    let mut order: Vec<String> = Vec::new();
+    let mut counts: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    for section in dropped {
+        let name = section.display_name();
+        let count = counts.entry(name.clone()).or_default();
+        if *count == 0 {
+            order.push(name);
+        }
+        *count += 1;
+    }
+    let mut parts: Vec<String> = order
+        .iter()
+        .take(NAMES_LISTED)
+        .map(|name| match counts[name] {
+            1 => name.clone(),
+            count => format!("{name} ×{count}"),
+        })
+        .collect();
+    if order.len() > NAMES_LISTED {
+        let rest: usize = order[NAMES_LISTED..].iter().map(|name| counts[name]).sum();
+        parts.push(format!("and {rest} more"));
+    }
+    parts.join(", ")
 }
