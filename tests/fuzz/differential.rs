@@ -3,6 +3,7 @@
 //! globals and memories. Original and optimized must give the same transcript.
 
 use super::generate::Rng;
+use wasm_squeeze::passes::passive_data::{MemoryRef, Sidecar, INIT_EXPORT};
 use wasmi::{Config, Engine, Extern, Func, Linker, Module, Store, Val, ValType, F32, F64, V128};
 
 /// Bounds every instantiation and call, so a looping module costs milliseconds.
@@ -23,14 +24,20 @@ fn engine() -> Engine {
 
 /// The transcript of running `bytes`; the arguments come from `arg_seed`, so the
 /// original and the optimized module are called with the same values.
-pub fn run(bytes: &[u8], exports: &[String], arg_seed: u64) -> Run {
+/// `sidecar`: what the plugin's loader does for `passiveData` modules (write the moved
+/// data, call the initialiser) is done right after instantiation, as the glue does.
+pub fn run(bytes: &[u8], exports: &[String], arg_seed: u64, sidecar: Option<&Sidecar>) -> Run {
     let engine = engine();
     let Ok(module) = Module::new(&engine, bytes) else { return Run::Unsupported };
     let mut store = Store::new(&engine, ());
     let linker = Linker::<()>::new(&engine);
     let mut transcript = Vec::new();
     store.set_fuel(FUEL).unwrap();
-    let instance = match linker.instantiate_and_start(&mut store, &module) {
+    let loaded = linker.instantiate_and_start(&mut store, &module).and_then(|instance| {
+        store.set_fuel(FUEL).unwrap();
+        finish_loading(&mut store, instance, sidecar).map(|()| instance)
+    });
+    let instance = match loaded {
         Ok(instance) => instance,
         Err(e) => {
             transcript.push(format!("instantiation failed: {}", outcome_of(&e)));
@@ -61,6 +68,25 @@ pub fn run(bytes: &[u8], exports: &[String], arg_seed: u64) -> Run {
         }
     }
     Run::Transcript(transcript)
+}
+
+/// The loader's step: sidecar segments in order (out of bounds traps, as the active
+/// segment would have), then the exported initialiser if there is one.
+fn finish_loading(store: &mut Store<()>, instance: wasmi::Instance, sidecar: Option<&Sidecar>) -> Result<(), wasmi::Error> {
+    for p in sidecar.map(|s| s.placements.as_slice()).unwrap_or_default() {
+        let MemoryRef::Export(name) = &p.memory else { unreachable!("fuzzed modules have no imports") };
+        let memory = instance.get_memory(&*store, name).expect("a placement names an exported memory");
+        let data = memory.data_mut(&mut *store);
+        let (at, len, from) = (p.offset as usize, p.length as usize, p.sidecar_offset as usize);
+        if at.checked_add(len).is_none_or(|end| end > data.len()) {
+            return Err(wasmi::TrapCode::MemoryOutOfBounds.into());
+        }
+        data[at..at + len].copy_from_slice(&sidecar.unwrap().bytes[from..from + len]);
+    }
+    if let Some(init) = instance.get_func(&*store, INIT_EXPORT) {
+        init.call(&mut *store, &[], &mut [])?;
+    }
+    Ok(())
 }
 
 fn args_for(store: &Store<()>, func: Func, rng: &mut Rng) -> Option<Vec<Val>> {

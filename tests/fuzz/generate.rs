@@ -139,7 +139,7 @@ pub fn leb128(out: &mut Vec<u8>, mut value: u64) {
 
 /// Every combination of the transform's switches, one picked per case.
 pub fn options(rng: &mut Rng) -> Options {
-    let modes = [PassiveData::Off, PassiveData::Start, PassiveData::Deferred];
+    let modes = [PassiveData::Off, PassiveData::Start, PassiveData::Deferred, PassiveData::Sidecar];
     Options {
         keep_names: rng.chance(50),
         keep_sections: if rng.chance(20) { vec!["producers".into()] } else { Vec::new() },
@@ -148,6 +148,7 @@ pub fn options(rng: &mut Rng) -> Options {
         passive_data: modes[rng.below(modes.len() as u64) as usize],
         zero_filled_memory: rng.chance(50),
         allow_raw_growth: rng.chance(30),
+        sidecar_min_bytes: [1, 16, 4096][rng.below(3) as usize],
     }
 }
 
