@@ -11,7 +11,7 @@
 //!   `transform`, `inspect` and `compress`: no panic, an error with an offset inside
 //!   the input, and every compressed output decodes to the input.
 //!
-//! `FUZZ_CASES=1000000 FUZZ_THREADS=2 cargo test --release --test fuzz -- --nocapture`
+//! `FUZZ_CASES=1000000 FUZZ_THREADS=2 cargo test --profile test-opt --test fuzz -- --nocapture`
 //! for a long run (`FUZZ_SECONDS` stops it after a time budget); `FUZZ_SEED` picks
 //! another sequence; `FUZZ_FIRST` starts at a later
 //! case. A failing case is written to `target/fuzz-findings/` and named in the
