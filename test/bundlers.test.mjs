@@ -219,7 +219,7 @@ for (const [label, build] of [
       await mkdir(path.join(out, 'page'))
       await writeFile(
         path.join(out, 'page/index.html'),
-        `<!doctype html><pre id="result"></pre><script type="module">
+        `<!doctype html><link rel="icon" href="data:,"><pre id="result"></pre><script type="module">
 import { runForms } from '../forms.js'
 runForms().then((r) => { document.querySelector('#result').textContent = JSON.stringify(r); document.body.dataset.ready = '1' },
   (e) => { document.body.dataset.error = String(e && e.stack || e) })
@@ -244,7 +244,7 @@ runForms().then((r) => { document.querySelector('#result').textContent = JSON.st
       await mkdir(path.join(out, 'page'))
       await writeFile(
         path.join(out, 'page/index.html'),
-        `<!doctype html><pre id="result"></pre><script src="../lib.umd.js"></script><script>
+        `<!doctype html><link rel="icon" href="data:,"><pre id="result"></pre><script src="../lib.umd.js"></script><script>
 WasmLib.run().then((r) => { document.querySelector('#result').textContent = JSON.stringify(r); document.body.dataset.ready = '1' },
   (e) => { document.body.dataset.error = String(e && e.stack || e) })
 </script>`,
