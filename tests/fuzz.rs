@@ -18,6 +18,8 @@
 //! failure, and reruns alone with `FUZZ_FIRST=<case> FUZZ_CASES=1`.
 #[path = "fuzz/differential.rs"]
 mod differential;
+#[path = "shared/wasmi_values.rs"]
+mod wasmi_values;
 #[path = "fuzz/generate.rs"]
 mod generate;
 #[path = "fuzz/interface.rs"]

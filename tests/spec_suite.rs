@@ -10,6 +10,8 @@
 
 #[path = "spec_suite/engine.rs"]
 mod engine;
+#[path = "shared/wasmi_values.rs"]
+mod wasmi_values;
 #[path = "spec_suite/script.rs"]
 mod script;
 #[path = "spec_suite/stats.rs"]

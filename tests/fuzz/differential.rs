@@ -3,6 +3,7 @@
 //! globals and memories. Original and optimized must give the same transcript.
 
 use super::generate::Rng;
+use super::wasmi_values::values_text;
 use wasm_squeeze::passes::passive_data::{MemoryRef, Sidecar, INIT_EXPORT};
 use wasmi::{Config, Engine, Extern, Func, Linker, Module, Store, Val, ValType, F32, F64, V128};
 
@@ -54,7 +55,7 @@ pub fn run(bytes: &[u8], exports: &[String], arg_seed: u64, sidecar: Option<&Sid
             let mut results: Vec<Val> = ty.results().iter().map(|t| Val::default_for_ty(*t)).collect();
             store.set_fuel(FUEL).unwrap();
             let line = match func.call(&mut store, &args, &mut results) {
-                Ok(()) => format!("{name} → {}", values(&results)),
+                Ok(()) => format!("{name} → {}", values_text(&results)),
                 Err(e) => format!("{name} → {}", outcome_of(&e)),
             };
             let out_of_fuel = line.contains("OutOfFuel");
@@ -121,7 +122,7 @@ fn state(store: &Store<()>, instance: &wasmi::Instance, exports: &[String]) -> S
     let mut parts = Vec::new();
     for name in exports {
         match instance.get_export(store, name) {
-            Some(Extern::Global(g)) => parts.push(format!("{name}={}", values(&[g.get(store)]))),
+            Some(Extern::Global(g)) => parts.push(format!("{name}={}", values_text(&[g.get(store)]))),
             Some(Extern::Memory(m)) => {
                 let data = m.data(store);
                 parts.push(format!("{name}:{}B#{:016x}", data.len(), fnv1a(data)));
@@ -134,22 +135,6 @@ fn state(store: &Store<()>, instance: &wasmi::Instance, exports: &[String]) -> S
 
 fn fnv1a(bytes: &[u8]) -> u64 {
     bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| (h ^ b as u64).wrapping_mul(0x100_0000_01b3))
-}
-
-fn values(values: &[Val]) -> String {
-    let parts: Vec<String> = values
-        .iter()
-        .map(|v| match v {
-            Val::I32(x) => format!("i32:{x}"),
-            Val::I64(x) => format!("i64:{x}"),
-            Val::F32(x) => format!("f32:{:#x}", x.to_bits()),
-            Val::F64(x) => format!("f64:{:#x}", x.to_bits()),
-            Val::V128(x) => format!("v128:{:#x}", x.as_u128()),
-            Val::FuncRef(r) => format!("funcref:{}", if r.is_null() { "null" } else { "func" }),
-            Val::ExternRef(r) => format!("externref:{}", if r.is_null() { "null" } else { "extern" }),
-        })
-        .collect();
-    format!("[{}]", parts.join(", "))
 }
 
 /// A trap by its code; other errors by their text with numbers masked, since they may

@@ -12,6 +12,7 @@ use wast::core::{AbstractHeapType, HeapType, NanPattern, V128Pattern, WastArgCor
 use wast::{WastArg, WastInvoke, WastRet};
 
 use super::script::{Exec, Expect, Module, ModuleRef, Step};
+use super::wasmi_values::values_text;
 use wasm_squeeze::passes::passive_data::{MemoryRef, INIT_EXPORT};
 
 pub enum Outcome {
@@ -223,7 +224,7 @@ impl<'m> Runner<'m> {
             Err(outcome) => return outcome,
         };
         match (expect, ran) {
-            (Expect::Success, Ok(values)) => Outcome::Pass(fingerprint(&values)),
+            (Expect::Success, Ok(values)) => Outcome::Pass(format!("returned {}", values_text(&values))),
             (Expect::Return(expected), Ok(values)) => self.compare(&values, expected),
             (Expect::Trap(message), Err(e)) => match trap_words(&e) {
                 Some(words) if words.iter().any(|w| message.starts_with(w)) => {
@@ -362,25 +363,6 @@ fn ref_kind(heap: &HeapType) -> Option<RefType> {
         } => Some(RefType::Extern),
         _ => None,
     }
-}
-
-/// Scalars by bits, references by null-ness only (handles differ between stores).
-fn fingerprint(values: &[Val]) -> String {
-    let parts: Vec<String> = values
-        .iter()
-        .map(|v| match v {
-            Val::I32(x) => format!("i32:{x}"),
-            Val::I64(x) => format!("i64:{x}"),
-            Val::F32(x) => format!("f32:{:#x}", x.to_bits()),
-            Val::F64(x) => format!("f64:{:#x}", x.to_bits()),
-            Val::V128(x) => format!("v128:{:#x}", x.as_u128()),
-            Val::FuncRef(r) => format!("funcref:{}", if r.is_null() { "null" } else { "func" }),
-            Val::ExternRef(r) => {
-                format!("externref:{}", if r.is_null() { "null" } else { "extern" })
-            }
-        })
-        .collect();
-    format!("returned [{}]", parts.join(", "))
 }
 
 /// If `e` is a trap, how the spec interpreter words it (prefixes of its message); link
