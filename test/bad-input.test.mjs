@@ -18,6 +18,7 @@ import wasmSqueeze from 'wasm-squeeze'
 import { inspectSync } from 'wasm-squeeze/native'
 import { uleb128 } from '../scripts/build-wat.js'
 import { readTree, tempDir } from './helpers/example.js'
+import { capturingLogger } from './helpers/logger.js'
 
 const require = createRequire(import.meta.url)
 const REAL = readFileSync(require.resolve('vscode-oniguruma/release/onig.wasm'))
@@ -197,25 +198,13 @@ async function project(inputs) {
   return { dir, remove }
 }
 
-function quietLogger(warnings) {
-  const ignore = () => {}
-  return {
-    info: ignore,
-    warn: (msg) => warnings.push(msg),
-    warnOnce: (msg) => warnings.push(msg),
-    error: ignore,
-    clearScreen: ignore,
-    hasErrorLogged: () => false,
-    hasWarned: false,
-  }
-}
 
 test('a Vite build warns once per bad wasm, naming it and the offset, and ships each byte for byte', async (t) => {
   const inputs = buildInputs()
   const { dir, remove } = await project(inputs)
   t.after(remove)
-  const warnings = []
-  await build({ root: dir, configFile: false, customLogger: quietLogger(warnings), plugins: [wasmSqueeze()], build: { outDir: path.join(dir, 'dist') } })
+  const { logger, warnings } = capturingLogger()
+  await build({ root: dir, configFile: false, customLogger: logger, plugins: [wasmSqueeze()], build: { outDir: path.join(dir, 'dist') } })
   const shipped = (await readTree(path.join(dir, 'dist'))).filter((f) => f.name.endsWith('.wasm'))
   for (const { why, name, input } of inputs) {
     const warning = warnings.filter((w) => w.includes(`src/${name}: `))
@@ -232,7 +221,7 @@ test('with strict: true the same build fails, naming a bad file and its offset',
   const { dir, remove } = await project(buildInputs())
   t.after(remove)
   await assert.rejects(
-    build({ root: dir, configFile: false, customLogger: quietLogger([]), plugins: [wasmSqueeze({ strict: true })], build: { outDir: path.join(dir, 'dist') } }),
+    build({ root: dir, configFile: false, customLogger: capturingLogger().logger, plugins: [wasmSqueeze({ strict: true })], build: { outDir: path.join(dir, 'dist') } }),
     (err) => {
       assert.match(err.message, /src\/(crafted-\d+|cut|flipped)\.wasm: .*\(at offset 0x[0-9a-f]+\)/)
       return true

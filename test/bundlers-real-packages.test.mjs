@@ -18,6 +18,7 @@ import { withPage } from './helpers/browser.js'
 import { REPO, assetHash, readTree, tempDir } from './helpers/example.js'
 import { FIXTURES } from './helpers/fixtures.js'
 import { serve } from './helpers/serve.js'
+import { capturingLogger } from './helpers/logger.js'
 
 const ROOT = path.join(FIXTURES, 'real-packages')
 /** Each package wasm the page loads, and the file name stem it is emitted under. */
@@ -31,23 +32,9 @@ const SOURCES = {
 let reference
 const BROTLI_INPUT = 'wasm-squeeze '.repeat(500) + 'and some entropy: 3.14159265358979'
 
-function capturingLogger() {
-  const infos = []
-  const warnings = []
-  const ignore = () => {}
-  const keep = (list) => (msg) => {
-    list.push(msg)
-  }
-  return {
-    infos,
-    warnings,
-    logger: { info: keep(infos), warn: keep(warnings), warnOnce: keep(warnings), error: keep(warnings), clearScreen: ignore, hasErrorLogged: () => false, hasWarned: false },
-  }
-}
-
 /** Builds with Vite, or with Rollup when `build` is null, then loads the page in Chromium. */
 async function buildAndRun(build, outDir, plugins) {
-  const { logger, infos, warnings } = capturingLogger()
+  const { logger, infos, warnings } = capturingLogger({ keepErrors: true })
   if (build) {
     await build({ root: ROOT, configFile: false, customLogger: logger, plugins, build: { outDir, emptyOutDir: true } })
   } else {

@@ -18,6 +18,7 @@ import { withPage } from './helpers/browser.js'
 import { readTree, tempDir } from './helpers/example.js'
 import { FIXTURES, compileFixtureWasm, emittedWasm } from './helpers/fixtures.js'
 import { serve } from './helpers/serve.js'
+import { capturingLogger } from './helpers/logger.js'
 
 const ROOT = path.join(FIXTURES, 'forms')
 const ALL_SOURCES = ['node_modules/wasm-lib/square.wasm', 'src/wasm/add.wasm', 'src/wasm/counter.wasm', 'src/wasm/mul.wasm']
@@ -25,17 +26,6 @@ const ALL_SOURCES = ['node_modules/wasm-lib/square.wasm', 'src/wasm/add.wasm', '
 /** What the page's forms compute, derived without wasm (see src/forms.js). */
 const FORMS_RESULT = { init: 5, url: 42, esm: [101, 102], newUrl: 56, dependency: 81 }
 const WORKER_RESULT = { init: 42, esm: 101, newUrl: 12 }
-
-/** A Vite logger that keeps warnings and errors, so a test can insist on none. */
-function capturingLogger() {
-  const warnings = []
-  const ignore = () => {}
-  const keep = (msg) => warnings.push(msg)
-  return {
-    warnings,
-    logger: { info: ignore, warn: keep, warnOnce: keep, error: keep, clearScreen: ignore, hasErrorLogged: () => false, hasWarned: false },
-  }
-}
 
 const customSections = (bytes, name) => WebAssembly.Module.customSections(new WebAssembly.Module(bytes), name)
 
@@ -113,7 +103,7 @@ for (const [label, build] of [
   describe(`${label}: every import form`, () => {
     /** A Vite build of the fixture; `outDir` is created by Vite. */
     async function viteBuild(outDir, config = {}) {
-      const { logger, warnings } = capturingLogger()
+      const { logger, warnings } = capturingLogger({ keepErrors: true })
       await build({
         root: ROOT,
         configFile: false,
@@ -331,7 +321,7 @@ async function buildBroken(label, project, pluginOptions) {
     await bundle.write({ dir: outDir, format: 'es' })
     await bundle.close()
   } else {
-    const { logger, warnings: viteWarnings } = capturingLogger()
+    const { logger, warnings: viteWarnings } = capturingLogger({ keepErrors: true })
     const build = label === 'Vite 8' ? buildVite8 : buildVite7
     await build({ root: project.dir, configFile: false, customLogger: logger, plugins, build: { outDir, emptyOutDir: true } })
     warnings.push(...viteWarnings)

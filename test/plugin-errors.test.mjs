@@ -8,6 +8,7 @@ import { build } from 'vite'
 import wasmSqueeze from 'wasm-squeeze'
 import { readTree, tempDir } from './helpers/example.js'
 import { wat } from './helpers/wat.js'
+import { capturingLogger } from './helpers/logger.js'
 
 /** A valid module with one invalid function body: it parses, but fails validation. */
 function invalidModule() {
@@ -27,20 +28,6 @@ async function project(wasmBytes) {
   return { dir, remove }
 }
 
-function capturingLogger() {
-  const warnings = []
-  const ignore = () => {}
-  const logger = {
-    info: ignore,
-    warn: (msg) => warnings.push(msg),
-    warnOnce: (msg) => warnings.push(msg),
-    error: ignore,
-    clearScreen: ignore,
-    hasErrorLogged: () => false,
-    hasWarned: false,
-  }
-  return { logger, warnings }
-}
 
 test('by default an invalid wasm warns with file and offset, and ships byte for byte', async (t) => {
   const { bytes, at } = invalidModule()
