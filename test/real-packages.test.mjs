@@ -15,14 +15,18 @@ function runPackage(name, dir) {
   return JSON.parse(execFileSync(process.execPath, [RUNNER, name, dir], { encoding: 'utf8', maxBuffer: 64 << 20 }))
 }
 
+/** Two copies of an installed package: one left alone, one to swap the wasm in. */
+function twoCopies(t, name) {
+  const work = mkdtempSync(path.join(tmpdir(), 'wasm-squeeze-pkg-'))
+  t.after(() => rmSync(work, { recursive: true, force: true }))
+  const [original, optimized] = ['original', 'optimized'].map((copy) => path.join(work, copy))
+  for (const dir of [original, optimized]) cpSync(path.join('node_modules', name), dir, { recursive: true })
+  return { original, optimized }
+}
+
 for (const [name, { wasm }] of Object.entries(PACKAGES)) {
   test(`${name}: the optimized wasm gives the same results`, async (t) => {
-    const work = mkdtempSync(path.join(tmpdir(), 'wasm-squeeze-pkg-'))
-    t.after(() => rmSync(work, { recursive: true, force: true }))
-    const original = path.join(work, 'original')
-    const optimized = path.join(work, 'optimized')
-    cpSync(path.join('node_modules', name), original, { recursive: true })
-    cpSync(path.join('node_modules', name), optimized, { recursive: true })
+    const { original, optimized } = twoCopies(t, name)
     const input = readFileSync(path.join(original, wasm))
     const { wasm: output, report } = await transform(input, { file: `${name}/${wasm}` })
     assert.ok(WebAssembly.validate(output), 'output validates in V8')
@@ -39,12 +43,7 @@ for (const [name, { wasm }] of Object.entries(PACKAGES)) {
 // others need the plugin's glue: see test/passive-data*.test.mjs).
 for (const [name, { wasm }] of Object.entries(PACKAGES)) {
   test(`${name}: with passiveData 'start' the wasm gives the same results`, async (t) => {
-    const work = mkdtempSync(path.join(tmpdir(), 'wasm-squeeze-pkg-'))
-    t.after(() => rmSync(work, { recursive: true, force: true }))
-    const original = path.join(work, 'original')
-    const optimized = path.join(work, 'optimized')
-    cpSync(path.join('node_modules', name), original, { recursive: true })
-    cpSync(path.join('node_modules', name), optimized, { recursive: true })
+    const { original, optimized } = twoCopies(t, name)
     const input = readFileSync(path.join(optimized, wasm))
     const { wasm: output, report } = await transform(input, { file: `${name}/${wasm}`, passiveData: 'start' })
     const step = report.steps.find((s) => s.pass === 'passive-data')
