@@ -13,6 +13,7 @@ pub mod parallel;
 pub mod passes;
 pub mod report;
 pub mod transform;
+pub mod wire;
 
 // Unit tests of the core do not need the binding (napi registers it at load time).
 #[cfg(all(feature = "napi", not(test)))]

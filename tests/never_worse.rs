@@ -62,3 +62,27 @@ fn transform_reports_the_verdict() {
     assert!(!out.report.kept_original);
     assert!(out.wasm.len() < input.len());
 }
+
+#[test]
+fn only_the_changed_sections_are_compared() {
+    use wasm_squeeze::module::sections;
+    use wasm_squeeze::passes::never_worse::changed_sections;
+    let input = module_with(1, b"data", b"custom bytes");
+    let output = module_with(1, b"data", &[]);
+    let (a, b) = (sections(&input).unwrap(), sections(&output).unwrap());
+    let changed = changed_sections(&a, &b);
+    assert_eq!(changed.removed, vec![a.last().unwrap().raw], "only the custom section went");
+    assert!(changed.added.is_empty());
+    assert_eq!(changed.kept.len(), b.len());
+}
+
+#[test]
+fn a_saving_under_the_floor_of_a_big_module_is_refused() {
+    // 2 MB of incompressible data: a wire size of ~2 MB, a floor of ~4 KB.
+    let data = noise_bytes(2 << 20, 5);
+    let small_cut = judge(&module_with(1, &data, &noise_bytes(100, 1)), &module_with(1, &data, &[]), false).unwrap();
+    assert!(!small_cut.keep_output, "{}", small_cut.step.detail);
+    assert!(small_cut.step.detail.contains("zstd-3 of the changed sections"), "{}", small_cut.step.detail);
+    let big_cut = judge(&module_with(1, &data, &noise_bytes(64 << 10, 1)), &module_with(1, &data, &[]), false).unwrap();
+    assert!(big_cut.keep_output, "{}", big_cut.step.detail);
+}

@@ -1,26 +1,35 @@
 //! never-worse: the last word on every transform. The passes' output replaces the
 //! input only if it is no bigger on the wire and smaller somewhere.
 //!
-//! The wire is judged by a proxy codec, zstd level 3: fast enough to run on every
-//! module (tens of milliseconds for 14 MB) and, measured on real modules, it ranks
-//! sizes the way brotli 11 does. The rule: keep the output when it is no bigger
-//! raw and smaller on the wire by at least `NOISE_FLOOR_PER_MILLE`. A smaller win
-//! is within the codecs' own noise: stripping a 77-byte `producers` section made
-//! resvg's brotli 11 output 0.1 KiB (0.015%) bigger, and no proxy predicts that, so
-//! such a change is not worth shipping and the input comes back instead. With
-//! `allow_raw_growth` the raw size may grow when the wire size shrinks, which is the
-//! trade pack-data then makes (zero-filled gaps cost raw bytes and compress to
+//! The wire is judged by the proxy codec (`crate::wire`, zstd level 3). The rule:
+//! keep the output when it is no bigger raw and smaller on the wire by at least
+//! `NOISE_FLOOR_PER_MILLE` of the input's wire size. A smaller win is within the
+//! codecs' own noise: stripping a 77-byte `producers` section made resvg's
+//! brotli 11 output 0.1 KiB (0.015%) bigger, and no proxy predicts that, so such a
+//! change is not worth shipping and the input comes back instead. With
+//! `allow_raw_growth` the raw size may grow when the wire size shrinks, which is
+//! the trade pack-data then makes (zero-filled gaps cost raw bytes and compress to
 //! almost nothing).
+//!
+//! What is compressed: only the sections that differ. The passes remove, replace
+//! or add whole sections and copy the rest byte for byte, and a compressor's
+//! output over a module is, to within its noise, the sum of its outputs over the
+//! sections; so the saving is the proxy size of the input's changed sections less
+//! that of the output's. The input's whole wire size only sets the floor, and is
+//! estimated from samples (`wire::estimated_size`), and only when the saving does
+//! not clear the floor at the largest wire size the input could have (its raw
+//! size). Removing a 77-byte section from a 14 MB module thus costs two tiny
+//! compressions and a sampled estimate, not two of 14 MB.
 //!
 //! Assumes: both modules are valid. Bails out: never; it either keeps the output
 //! or hands back the input bytes unchanged and says why.
 
-use crate::compress;
 use crate::error::Result;
+use crate::module::{self, Section};
 use crate::report::{Step, StepStatus};
+use crate::wire;
 
 pub const PASS: &str = "never-worse";
-const PROXY_LEVEL: i32 = 3;
 
 /// The least wire saving, in thousandths of the input's proxy size, worth shipping:
 /// ten times the brotli 11 noise measured on real modules.
@@ -31,37 +40,77 @@ pub struct Verdict {
     pub step: Step,
 }
 
-/// The proxy's idea of the wire size.
+/// The proxy's idea of a whole module's wire size.
 pub fn wire_size(bytes: &[u8]) -> Result<usize> {
-    Ok(compress::zstd(bytes, PROXY_LEVEL)?.len())
+    wire::size(bytes)
 }
 
-/// Both proxy sizes, the two compressions side by side on two threads.
-fn wire_sizes(input: &[u8], output: &[u8]) -> Result<(usize, usize)> {
+/// The sections of `input` and `output` that are not byte-identical in both.
+pub struct ChangedSections<'a> {
+    pub removed: Vec<&'a [u8]>,
+    pub added: Vec<&'a [u8]>,
+    pub kept: Vec<&'a [u8]>,
+}
+
+/// Pairs each output section with an identical input section not paired yet;
+/// sections are few, and bytes are compared only between equal lengths.
+pub fn changed_sections<'a>(input: &[Section<'a>], output: &[Section<'a>]) -> ChangedSections<'a> {
+    let mut paired = vec![false; input.len()];
+    let mut changed = ChangedSections { removed: Vec::new(), added: Vec::new(), kept: Vec::new() };
+    for out in output {
+        let twin = (0..input.len()).find(|&i| !paired[i] && input[i].raw.len() == out.raw.len() && input[i].raw == out.raw);
+        match twin {
+            Some(i) => {
+                paired[i] = true;
+                changed.kept.push(out.raw);
+            }
+            None => changed.added.push(out.raw),
+        }
+    }
+    changed.removed = input.iter().zip(&paired).filter(|(_, &p)| !p).map(|(s, _)| s.raw).collect();
+    changed
+}
+
+/// Proxy sizes of both sides' changed sections, side by side when both are big.
+fn changed_wire_sizes(changed: &ChangedSections<'_>) -> Result<(usize, usize)> {
+    let big = |parts: &[&[u8]]| parts.iter().map(|p| p.len()).sum::<usize>() > 1 << 20;
+    if !(big(&changed.removed) && big(&changed.added)) {
+        return Ok((wire::size_of_parts(&changed.removed)?, wire::size_of_parts(&changed.added)?));
+    }
     std::thread::scope(|scope| {
-        let wire_out = scope.spawn(|| wire_size(output));
-        let wire_in = wire_size(input)?;
-        let wire_out = wire_out.join().unwrap_or_else(|e| std::panic::resume_unwind(e))?;
-        Ok((wire_in, wire_out))
+        let added = scope.spawn(|| wire::size_of_parts(&changed.added));
+        let removed = wire::size_of_parts(&changed.removed)?;
+        Ok((removed, added.join().unwrap_or_else(|e| std::panic::resume_unwind(e))?))
     })
 }
 
 pub fn judge(input: &[u8], output: &[u8], allow_raw_growth: bool) -> Result<Verdict> {
     let (raw_in, raw_out) = (input.len(), output.len());
-    let (wire_in, wire_out) = wire_sizes(input, output)?;
-    let raw_ok = raw_out <= raw_in || allow_raw_growth;
-    let wire_saved = wire_in.saturating_sub(wire_out);
-    let keep_output = raw_ok && wire_saved > 0 && wire_saved * 1000 >= wire_in * NOISE_FLOOR_PER_MILLE;
-    let sizes = format!("raw {raw_in} → {raw_out} B, zstd-3 {wire_in} → {wire_out} B");
-    let step = if keep_output {
-        Step { pass: PASS, status: StepStatus::Unchanged, detail: format!("kept the result: {sizes}"), bytes_saved: 0 }
-    } else {
-        Step {
-            pass: PASS,
-            status: StepStatus::Applied,
-            detail: format!("returned the input unchanged: the result was not smaller by more than the codecs' noise ({sizes})"),
-            bytes_saved: raw_out as i64 - raw_in as i64,
-        }
+    if raw_out > raw_in && !allow_raw_growth {
+        return Ok(refuse(raw_in, raw_out, format!("it was bigger raw ({raw_in} → {raw_out} B)")));
+    }
+    let (sections_in, sections_out) = (module::sections(input)?, module::sections(output)?);
+    let changed = changed_sections(&sections_in, &sections_out);
+    let (wire_removed, wire_added) = changed_wire_sizes(&changed)?;
+    let saved = wire_removed.saturating_sub(wire_added);
+    let sizes = format!("raw {raw_in} → {raw_out} B, zstd-3 of the changed sections {wire_removed} → {wire_added} B");
+    let clears = |wire_in: usize| saved > 0 && saved * 1000 >= wire_in * NOISE_FLOOR_PER_MILLE;
+    // The raw size bounds the wire size, so clearing the floor there settles it.
+    let keep = clears(raw_in) || (saved > 0 && clears(wire_removed + wire::estimated_size(&changed.kept)?));
+    if keep {
+        let step = Step { pass: PASS, status: StepStatus::Unchanged, detail: format!("kept the result: {sizes}"), bytes_saved: 0 };
+        return Ok(Verdict { keep_output: true, step });
+    }
+    let floor = NOISE_FLOOR_PER_MILLE as f64 / 10.0;
+    Ok(refuse(raw_in, raw_out, format!("the result was not smaller on the wire by {floor}% or more, the codecs' noise ({sizes})")))
+}
+
+fn refuse(raw_in: usize, raw_out: usize, why: String) -> Verdict {
+    let step = Step {
+        pass: PASS,
+        status: StepStatus::Applied,
+        detail: format!("returned the input unchanged: {why}"),
+        bytes_saved: raw_out as i64 - raw_in as i64,
     };
-    Ok(Verdict { keep_output, step })
+    Verdict { keep_output: false, step }
 }

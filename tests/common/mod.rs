@@ -58,3 +58,47 @@ pub fn counts(bytes: &[u8]) -> (u32, usize, usize, usize, u32) {
     let items = wasm_squeeze::analysis::items::ModuleItems::read(bytes).unwrap();
     (items.funcs.len() as u32, items.globals.len(), items.imports.len(), items.elements.len(), items.type_count())
 }
+
+/// `len` pseudo-random (incompressible) bytes from `seed`.
+pub fn noise_bytes(len: usize, seed: u32) -> Vec<u8> {
+    let mut state = seed;
+    (0..len)
+        .map(|_| {
+            state = state.wrapping_mul(1_103_515_245).wrapping_add(12345);
+            (state >> 16) as u8
+        })
+        .collect()
+}
+
+/// A module of `funcs` functions `() -> i32` (only the first exported, as "live"),
+/// a memory with `data` at address 0, and a custom section "x" holding `custom`.
+pub fn module_with(funcs: u32, data: &[u8], custom: &[u8]) -> Vec<u8> {
+    use wasm_encoder::*;
+    let mut module = Module::new();
+    let mut types = TypeSection::new();
+    types.ty().function([], [ValType::I32]);
+    module.section(&types);
+    let mut functions = FunctionSection::new();
+    (0..funcs).for_each(|_| { functions.function(0); });
+    module.section(&functions);
+    let mut memories = MemorySection::new();
+    memories.memory(MemoryType { minimum: (data.len() as u64).div_ceil(65536).max(1), maximum: None, memory64: false, shared: false, page_size_log2: None });
+    module.section(&memories);
+    let mut exports = ExportSection::new();
+    exports.export("live", ExportKind::Func, 0);
+    module.section(&exports);
+    let mut code = CodeSection::new();
+    for i in 0..funcs {
+        let mut f = Function::new([]);
+        f.instructions().i32_const(i as i32).end();
+        code.function(&f);
+    }
+    module.section(&code);
+    let mut section = DataSection::new();
+    section.active(0, &ConstExpr::i32_const(0), data.iter().copied());
+    module.section(&section);
+    if !custom.is_empty() {
+        module.section(&CustomSection { name: "x".into(), data: custom.into() });
+    }
+    module.finish()
+}

@@ -1,0 +1,109 @@
+//! The wire-size proxy the passes judge by: zstd level 3. Fast enough to run on
+//! every module and, measured on real modules, it ranks sizes the way brotli 11
+//! does.
+//!
+//! Most judgements compare two versions of a few sections, so only those are
+//! compressed exactly. The whole module's wire size only sets a noise floor (a
+//! fraction of it), where a close estimate does as well: `estimated_size`
+//! compresses evenly spaced samples of a large input instead of all of it.
+
+use crate::error::Result;
+
+pub const PROXY_LEVEL: i32 = 3;
+
+/// Inputs up to this size are compressed whole by `estimated_size`.
+const EXACT_BYTES: usize = 1 << 20;
+/// Larger ones: this many samples of `SAMPLE_BYTES` each, evenly spaced.
+const SAMPLES: usize = 8;
+const SAMPLE_BYTES: usize = 64 * 1024;
+
+/// The proxy's size for `bytes`.
+pub fn size(bytes: &[u8]) -> Result<usize> {
+    if bytes.is_empty() {
+        return Ok(0);
+    }
+    Ok(crate::compress::zstd(bytes, PROXY_LEVEL)?.len())
+}
+
+/// The proxy's size for the parts written one after another.
+pub fn size_of_parts(parts: &[&[u8]]) -> Result<usize> {
+    match parts {
+        [] => Ok(0),
+        [one] => size(one),
+        _ => size(&parts.concat()),
+    }
+}
+
+/// The proxy's size for the parts written one after another, estimated from
+/// samples when they are large. Samples lose the long-range matches the rest
+/// would give them, so on real modules the estimate errs high: on the 22 modules
+/// of `bench/corpus`, by 0–9% on most and up to 1.7× (biome, whose names repeat
+/// across megabytes), at 2–3 ms instead of up to 220 ms. A floor set from it then
+/// errs strict, which is the safe side.
+pub fn estimated_size(parts: &[&[u8]]) -> Result<usize> {
+    let total: usize = parts.iter().map(|p| p.len()).sum();
+    if total <= EXACT_BYTES {
+        return size_of_parts(parts);
+    }
+    let mut raw = 0;
+    let mut compressed = 0;
+    for k in 0..SAMPLES {
+        let start = total / SAMPLES * k;
+        let sample = logical_range(parts, start, SAMPLE_BYTES);
+        raw += sample.len();
+        compressed += size(&sample)?;
+    }
+    Ok((total as u128 * compressed as u128).div_ceil(raw.max(1) as u128) as usize)
+}
+
+/// `len` bytes from `start` of the parts' concatenation (fewer at its end).
+fn logical_range(parts: &[&[u8]], mut start: usize, len: usize) -> Vec<u8> {
+    let mut out = Vec::with_capacity(len);
+    for part in parts {
+        if start >= part.len() {
+            start -= part.len();
+            continue;
+        }
+        let take = (part.len() - start).min(len - out.len());
+        out.extend_from_slice(&part[start..start + take]);
+        start = 0;
+        if out.len() == len {
+            break;
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_range_may_span_parts_and_stops_at_the_end() {
+        let parts: [&[u8]; 3] = [b"abc", b"", b"defg"];
+        assert_eq!(logical_range(&parts, 1, 4), b"bcde");
+        assert_eq!(logical_range(&parts, 5, 10), b"fg");
+        assert_eq!(logical_range(&parts, 3, 2), b"de");
+    }
+
+    #[test]
+    fn small_inputs_are_measured_exactly() {
+        let text = b"the same words, the same words, the same words".repeat(100);
+        assert_eq!(estimated_size(&[&text[..500], &text[500..]]).unwrap(), size(&text).unwrap());
+    }
+
+    #[test]
+    fn large_inputs_are_estimated_closely() {
+        // Pseudo-random text over a small alphabet: compressible, but not trivially.
+        let mut state = 7u32;
+        let bytes: Vec<u8> = (0..3 << 20)
+            .map(|_| {
+                state = state.wrapping_mul(1_103_515_245).wrapping_add(12345);
+                b"abcdefgh"[(state >> 28) as usize & 7]
+            })
+            .collect();
+        let exact = size(&bytes).unwrap();
+        let estimate = estimated_size(&[&bytes]).unwrap();
+        assert!(estimate.abs_diff(exact) <= exact / 20, "{estimate} vs {exact}");
+    }
+}
