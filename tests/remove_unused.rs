@@ -296,3 +296,20 @@ fn a_new_declaring_segment_is_written_once_even_with_a_data_count_section() {
     assert_eq!(counts(&output).1, 0, "the unused global goes");
     same_results(&input, &output, "g", &[]);
 }
+
+#[test]
+fn a_removal_under_the_noise_floor_is_not_worth_a_rewrite() {
+    use wasm_squeeze::passes::remove_unused;
+    // One unused 5-byte function beside 1 MB of incompressible data: it can save at
+    // most a few bytes of a ~1 MB wire size, far under never-worse's 0.2% floor.
+    let big = module_with(2, &noise_bytes(1 << 20, 3), &[]);
+    let result = remove_unused::run(&big, &Options::default()).unwrap();
+    assert!(result.bytes.is_none());
+    assert_eq!(result.step.status, StepStatus::Unchanged);
+    assert!(result.step.detail.starts_with("kept what is unused (1 functions)"), "{}", result.step.detail);
+    // The same function in a small module is worth removing.
+    let small = module_with(2, b"tiny", &[]);
+    let result = remove_unused::run(&small, &Options::default()).unwrap();
+    assert_eq!(result.step.detail, "removed 1 functions");
+    assert_valid(&result.bytes.unwrap());
+}
