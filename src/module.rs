@@ -5,9 +5,10 @@
 use crate::error::{Error, ErrorCode, Result};
 use crate::report::SectionSize;
 use crate::parallel;
+use crate::analysis::used::{BodyScanResult, Scanner};
 use wasmparser::{
-    BinaryReader, FuncToValidate, FuncValidatorAllocations, Parser, ValidPayload, Validator,
-    WasmFeatures,
+    BinaryReader, FuncToValidate, FuncValidatorAllocations, FunctionBody, Parser, ValidPayload,
+    Validator, ValidatorResources, WasmFeatures,
 };
 
 pub const CUSTOM_SECTION: u8 = 0;
@@ -67,7 +68,14 @@ pub fn is_object_file_section(name: &str) -> bool {
 /// take must never be refused, and anything else is reported with its offset.
 pub fn validate(bytes: &[u8]) -> Result<()> {
     reject_non_module(bytes)?;
-    validate_with(bytes, |_| true)
+    validate_with(bytes, |_| true, FuncValidatorAllocations::default, validate_body).map(drop)
+}
+
+/// `validate`, scanning each function body for what it mentions in the same read
+/// of its operators (see `analysis::used`): one scan per body, in order.
+pub fn validate_and_scan(bytes: &[u8]) -> Result<Vec<BodyScanResult>> {
+    reject_non_module(bytes)?;
+    validate_with(bytes, |_| true, Scanner::default, |scanner, func, body| scanner.validate_and_scan(func, body))
 }
 
 /// Validates a pass's `output`, given that `input` passed `validate`. Everything
@@ -77,7 +85,14 @@ pub fn validate(bytes: &[u8]) -> Result<()> {
 pub fn validate_output(input: &[u8], output: &[u8]) -> Result<()> {
     reject_non_module(output)?;
     let bodies_checked_already = code_context_unchanged(&sections(input)?, &sections(output)?);
-    validate_with(output, |_| !bodies_checked_already)
+    validate_with(output, |_| !bodies_checked_already, FuncValidatorAllocations::default, validate_body).map(drop)
+}
+
+fn validate_body(allocs: &mut FuncValidatorAllocations, func: Func, body: &FunctionBody<'_>) -> wasmparser::Result<()> {
+    let mut validator = func.into_validator(std::mem::take(allocs));
+    validator.validate(body)?;
+    *allocs = validator.into_allocations();
+    Ok(())
 }
 
 /// Whether every section a function body is validated against, and the code
@@ -95,10 +110,18 @@ pub fn code_context_unchanged(a: &[Section<'_>], b: &[Section<'_>]) -> bool {
 /// parallel; below it, spawning threads costs more than it saves.
 const PARALLEL_CODE_BYTES: usize = 256 * 1024;
 
+type Func = FuncToValidate<ValidatorResources>;
+
 /// Validates the module section by section and the function bodies `check_body`
-/// picks (by defined-function index) in parallel. The first error in module order
-/// is the one reported, as with a sequential `Validator::validate_all`.
-fn validate_with(bytes: &[u8], check_body: impl Fn(usize) -> bool) -> Result<()> {
+/// picks (by defined-function index) in parallel, each by `per_body` with its
+/// thread's `init()` state. The first error in module order is the one reported,
+/// as with a sequential `Validator::validate_all`.
+fn validate_with<S, R: Send>(
+    bytes: &[u8],
+    check_body: impl Fn(usize) -> bool,
+    init: impl Fn() -> S + Sync,
+    per_body: impl Fn(&mut S, Func, &FunctionBody<'_>) -> wasmparser::Result<R> + Sync,
+) -> Result<Vec<R>> {
     let malformed = |e: wasmparser::BinaryReaderError| Error::malformed(&e);
     let mut validator = Validator::new_with_features(WasmFeatures::all());
     let mut bodies = Vec::new();
@@ -113,14 +136,11 @@ fn validate_with(bytes: &[u8], check_body: impl Fn(usize) -> bool) -> Result<()>
     }
     let code_bytes: usize = bodies.iter().map(|(_, body)| body.as_bytes().len()).sum();
     let threads = parallel::threads_for(bodies.len(), code_bytes, PARALLEL_CODE_BYTES);
-    let results = parallel::map_init(&bodies, threads, FuncValidatorAllocations::default, |allocs, _, (func, body)| {
+    let results = parallel::map_init(&bodies, threads, init, |state, _, (func, body)| {
         let func = FuncToValidate { resources: func.resources.clone(), index: func.index, ty: func.ty, features: func.features };
-        let mut validator = func.into_validator(std::mem::take(allocs));
-        let result = validator.validate(body);
-        *allocs = validator.into_allocations();
-        result
+        per_body(state, func, body)
     });
-    results.into_iter().collect::<wasmparser::Result<()>>().map_err(malformed)
+    results.into_iter().collect::<wasmparser::Result<Vec<R>>>().map_err(malformed)
 }
 
 /// Catches the two commonest wrong inputs with a plain message: something that is

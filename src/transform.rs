@@ -4,6 +4,7 @@
 use crate::error::{Error, ErrorCode, Result};
 use crate::module;
 use crate::options::Options;
+use crate::analysis::used::BodyScanResult;
 use crate::passes::{self, PassResult};
 use crate::report::Report;
 use std::borrow::Cow;
@@ -16,17 +17,33 @@ pub struct Transformed {
     pub sidecar: Option<passes::passive_data::Sidecar>,
 }
 
-type Pass = fn(&[u8], &Options) -> Result<PassResult>;
+/// The passes, in the order they run. What the input's validation learnt about
+/// its function bodies (`module::validate_and_scan`) is handed on while the code
+/// and what it is checked against stay byte for byte the input's.
+enum Pass {
+    Plain(fn(&[u8], &Options) -> Result<PassResult>),
+    Scanned(fn(&[u8], &Options, Option<Vec<BodyScanResult>>) -> Result<PassResult>),
+}
 
-/// The passes, in the order they run.
-const PIPELINE: &[Pass] = &[passes::strip::run, passes::remove_unused::run, passes::pack_data::run];
+const PIPELINE: &[Pass] = &[
+    Pass::Plain(passes::strip::run),
+    Pass::Scanned(passes::remove_unused::run_scanned),
+    Pass::Plain(passes::pack_data::run),
+];
 
 pub fn transform(input: &[u8], options: &Options) -> Result<Transformed> {
-    module::validate(input)?;
+    let mut scans = Some(module::validate_and_scan(input)?);
     let mut current: Cow<[u8]> = Cow::Borrowed(input);
     let mut steps = Vec::with_capacity(PIPELINE.len());
     for pass in PIPELINE {
-        let result = pass(&current, options).map_err(pass_bug)?;
+        let result = match pass {
+            Pass::Plain(run) => run(&current, options),
+            Pass::Scanned(run) => {
+                let same_code = module::code_context_unchanged(&module::sections(input)?, &module::sections(&current)?);
+                run(&current, options, scans.take().filter(|_| same_code))
+            }
+        }
+        .map_err(pass_bug)?;
         steps.push(result.step);
         if let Some(bytes) = result.bytes {
             current = Cow::Owned(bytes);

@@ -12,13 +12,18 @@
 //! the same hooks what they mention through `mentions`, which reads operands by
 //! wasmparser's own operator list instead of re-encoding each one.
 //! Function bodies, the bulk of the work, are scanned up front and in parallel
-//! (unreachable ones too, which costs little since release builds have few);
-//! the worklist then only reads each body's list of what it mentions.
+//! (unreachable ones too, which costs little since release builds have few),
+//! normally while `transform` validates the input, so the operators are decoded
+//! once for both; the worklist then only reads each body's list of what it
+//! mentions.
 
 use super::items::ModuleItems;
-use super::mentions::mentions;
+use super::mentions::{mentions, MentionsThen};
 use wasm_encoder::reencode::{utils, Error as ReencodeError, Reencode};
-use wasmparser::{ElementKind, ExternalKind};
+use wasmparser::{
+    ElementKind, ExternalKind, FuncToValidate, FuncValidatorAllocations, FunctionBody, Operator,
+    WasmFeatures, WasmModuleResources,
+};
 
 /// One entry of an index space.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -132,7 +137,7 @@ impl Reencode for Recorder {
 type ScanResult = Result<(), ReencodeError<String>>;
 
 /// What one function body mentions, found once.
-struct BodyScan {
+pub struct BodyScan {
     /// Every item, each once, in index order.
     found: Vec<Item>,
     ref_funcs: Vec<u32>,
@@ -145,38 +150,97 @@ impl BodyScan {
     }
 }
 
+/// A body's scan, or why it could not be scanned (which fails the analysis only if
+/// the body turns out to be reachable).
+pub type BodyScanResult = Result<BodyScan, ReencodeError<String>>;
+
+/// What a thread keeps from one body to the next.
+#[derive(Default)]
+pub struct Scanner {
+    recorder: Recorder,
+    ref_funcs: Vec<u32>,
+    allocations: FuncValidatorAllocations,
+}
+
+impl Scanner {
+    fn start(&mut self, body: &FunctionBody<'_>) -> Result<(), ReencodeError<String>> {
+        self.recorder.found.clear();
+        self.ref_funcs.clear();
+        self.recorder.new_function_with_parsed_locals(body).map(drop)
+    }
+
+    fn see(&mut self, op: Operator<'_>) -> Result<(), ReencodeError<String>> {
+        let ref_funcs = &mut self.ref_funcs;
+        mentions(&mut self.recorder, op, &mut |f| ref_funcs.push(f))
+    }
+
+    fn finish(&mut self) -> BodyScan {
+        let mut highest = HighestRefs::default();
+        self.recorder.found.iter().for_each(|&found| highest.note(found));
+        let mut found = self.recorder.found.clone();
+        found.sort_unstable();
+        found.dedup();
+        let mut ref_funcs = self.ref_funcs.clone();
+        ref_funcs.sort_unstable();
+        ref_funcs.dedup();
+        BodyScan { found, ref_funcs, highest }
+    }
+
+    fn scan(&mut self, body: &FunctionBody<'_>) -> BodyScanResult {
+        self.start(body)?;
+        for op in body.get_operators_reader()? {
+            self.see(op?)?;
+        }
+        Ok(self.finish())
+    }
+
+    /// Validates `body` and scans it in the same read of its operators: each
+    /// operator is decoded once and shown to the scan and then to the validator
+    /// (`MentionsThen`), the way `FuncValidator::validate` shows it to the
+    /// validator alone. The validation result comes first; the scan counts only
+    /// if it passed.
+    pub fn validate_and_scan<T: WasmModuleResources>(
+        &mut self,
+        func: FuncToValidate<T>,
+        body: &FunctionBody<'_>,
+    ) -> wasmparser::Result<BodyScanResult> {
+        let mut validator = func.into_validator(std::mem::take(&mut self.allocations));
+        let mut reader = body.get_binary_reader();
+        validator.read_locals(&mut reader)?;
+        reader.set_features(WasmFeatures::all());
+        let mut failed = self.start(body).err();
+        let Scanner { recorder, ref_funcs, .. } = self;
+        let mut on_ref_func = |f| ref_funcs.push(f);
+        while !reader.eof() {
+            let inner = validator.visitor(reader.original_position());
+            let mut visitor = MentionsThen { inner, hooks: &mut *recorder, on_ref_func: &mut on_ref_func, failed: &mut failed };
+            reader.visit_operator(&mut visitor)??;
+        }
+        reader.finish_expression(&validator.visitor(reader.original_position()))?;
+        self.allocations = validator.into_allocations();
+        Ok(match failed {
+            Some(e) => Err(e),
+            None => Ok(self.finish()),
+        })
+    }
+}
+
 /// Bodies whose code passes this many bytes per thread are scanned in parallel.
 const PARALLEL_CODE_BYTES: usize = 256 * 1024;
 
-/// Scans every body; a body that cannot be scanned fails the analysis only if it
-/// turns out to be reachable.
-fn scan_bodies(items: &ModuleItems<'_>) -> Vec<Result<BodyScan, ReencodeError<String>>> {
+/// Scans every body, for when validation did not scan them already.
+fn scan_bodies(items: &ModuleItems<'_>) -> Vec<BodyScanResult> {
     let code_bytes = items.bodies.iter().map(|b| b.as_bytes().len()).sum();
     let threads = crate::parallel::threads_for(items.bodies.len(), code_bytes, PARALLEL_CODE_BYTES);
-    crate::parallel::map_init(&items.bodies, threads, Recorder::default, |recorder, _, body| {
-        recorder.found.clear();
-        recorder.ref_funcs.clear();
-        recorder.new_function_with_parsed_locals(body)?;
-        let mut ref_funcs = std::mem::take(&mut recorder.ref_funcs);
-        for op in body.get_operators_reader()? {
-            mentions(recorder, op?, &mut |f| ref_funcs.push(f))?;
-        }
-        recorder.ref_funcs = ref_funcs;
-        let mut highest = HighestRefs::default();
-        recorder.found.iter().for_each(|&found| highest.note(found));
-        let mut found = recorder.found.clone();
-        found.sort_unstable();
-        found.dedup();
-        let mut ref_funcs = recorder.ref_funcs.clone();
-        ref_funcs.sort_unstable();
-        ref_funcs.dedup();
-        Ok(BodyScan { found, ref_funcs, highest })
-    })
+    crate::parallel::map_init(&items.bodies, threads, Scanner::default, |scanner, _, body| scanner.scan(body))
 }
 
 /// Everything reachable from the roots. With `prune_types` false every type counts
 /// as used (see `ModuleItems::types_are_prunable`).
-pub fn used_items(items: &ModuleItems<'_>, prune_types: bool) -> Result<Used, ReencodeError<String>> {
+///
+/// `scans`, when given, are the bodies' scans from validation (`Scanner::
+/// validate_and_scan`), one per body in order; otherwise the bodies are scanned here.
+pub fn used_items(items: &ModuleItems<'_>, prune_types: bool, scans: Option<Vec<BodyScanResult>>) -> Result<Used, ReencodeError<String>> {
     let mut used = Used {
         funcs: vec![false; items.funcs.len()],
         tables: vec![false; items.tables.len()],
@@ -187,7 +251,10 @@ pub fn used_items(items: &ModuleItems<'_>, prune_types: bool) -> Result<Used, Re
         ref_funcs_in_code: Vec::new(),
         body_refs: vec![HighestRefs::default(); items.bodies.len()],
     };
-    let mut bodies = scan_bodies(items);
+    let mut bodies = match scans {
+        Some(scans) if scans.len() == items.bodies.len() => scans,
+        _ => scan_bodies(items),
+    };
     let mut recorder = Recorder::default();
     scan_roots(items, &mut recorder)?;
     let mut worklist = std::mem::take(&mut recorder.found);
@@ -239,7 +306,7 @@ fn scan_roots(items: &ModuleItems<'_>, recorder: &mut Recorder) -> ScanResult {
 fn scan_item(
     items: &ModuleItems<'_>,
     item: Item,
-    bodies: &mut [Result<BodyScan, ReencodeError<String>>],
+    bodies: &mut [BodyScanResult],
     recorder: &mut Recorder,
     used: &mut Used,
 ) -> ScanResult {
