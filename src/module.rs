@@ -195,7 +195,10 @@ pub fn sections(bytes: &[u8]) -> Result<Vec<Section<'_>>> {
 
 /// Writes a module from whole raw sections (each already carrying its id and size).
 pub fn assemble<'a>(raw_sections: impl IntoIterator<Item = &'a [u8]>) -> Vec<u8> {
-    let mut out = MODULE_HEADER.to_vec();
+    let raw_sections: Vec<&[u8]> = raw_sections.into_iter().collect();
+    // Sized up front: growing by doubling copies a 30 MB module several times over.
+    let mut out = Vec::with_capacity(MODULE_HEADER.len() + raw_sections.iter().map(|raw| raw.len()).sum::<usize>());
+    out.extend_from_slice(&MODULE_HEADER);
     for raw in raw_sections {
         out.extend_from_slice(raw);
     }

@@ -12,10 +12,11 @@ use crate::error::Result;
 pub const PROXY_LEVEL: i32 = 3;
 
 /// Inputs up to this size are compressed whole by `estimated_size`.
-const EXACT_BYTES: usize = 1 << 20;
-/// Larger ones: this many samples of `SAMPLE_BYTES` each, evenly spaced.
+const EXACT_BYTES: usize = 128 * 1024;
+/// Larger ones: this many samples, evenly spaced, together about an eighth of
+/// the input, each between these sizes.
 const SAMPLES: usize = 8;
-const SAMPLE_BYTES: usize = 64 * 1024;
+const SAMPLE_BYTES: std::ops::RangeInclusive<usize> = 16 * 1024..=64 * 1024;
 
 /// The proxy's size for `bytes`.
 pub fn size(bytes: &[u8]) -> Result<usize> {
@@ -36,20 +37,21 @@ pub fn size_of_parts(parts: &[&[u8]]) -> Result<usize> {
 
 /// The proxy's size for the parts written one after another, estimated from
 /// samples when they are large. Samples lose the long-range matches the rest
-/// would give them, so on real modules the estimate errs high: on the 22 modules
-/// of `bench/corpus`, by 0–9% on most and up to 1.7× (biome, whose names repeat
-/// across megabytes), at 2–3 ms instead of up to 220 ms. A floor set from it then
-/// errs strict, which is the safe side.
+/// would give them, so on real modules the estimate mostly errs high: on the 22
+/// modules of `bench/corpus`, from 1% low to 1.7× high (biome, whose names repeat
+/// across megabytes), in 0.7–5 ms where compressing them whole takes up to
+/// 170 ms. A floor set from it errs strict, which is the safe side.
 pub fn estimated_size(parts: &[&[u8]]) -> Result<usize> {
     let total: usize = parts.iter().map(|p| p.len()).sum();
     if total <= EXACT_BYTES {
         return size_of_parts(parts);
     }
+    let sample_bytes = (total / 8 / SAMPLES).clamp(*SAMPLE_BYTES.start(), *SAMPLE_BYTES.end());
     let mut raw = 0;
     let mut compressed = 0;
     for k in 0..SAMPLES {
         let start = total / SAMPLES * k;
-        let sample = logical_range(parts, start, SAMPLE_BYTES);
+        let sample = logical_range(parts, start, sample_bytes);
         raw += sample.len();
         compressed += size(&sample)?;
     }
