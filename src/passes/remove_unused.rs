@@ -19,9 +19,10 @@
 //! bytes no codec reliably keeps while costing a rewrite and a full validation
 //! (biome.wasm's 3 unused types: 0.4 s for at most 120 bytes).
 //!
-//! Cost: one re-encoding scan of each reachable function body to find what it
-//! uses; in the output, sections and function bodies whose indices keep their
-//! numbers are copied raw, the rest are re-encoded through `wasm-encoder`.
+//! Cost: one scan of each function body to find what it uses (done while the
+//! input is validated); in the output, sections and function bodies whose
+//! indices keep their numbers are copied raw, the rest are re-encoded through
+//! `wasm-encoder`, in parallel.
 
 use super::PassResult;
 use crate::analysis::items::ModuleItems;
@@ -442,18 +443,36 @@ fn mark_ref_funcs(expr: &wasmparser::ConstExpr<'_>, declared: &mut [bool]) {
     }
 }
 
+/// Bodies whose code passes this many bytes per thread are re-encoded in parallel.
+const PARALLEL_CODE_BYTES: usize = 128 * 1024;
+
 fn rewrite_code(items: &ModuleItems<'_>, used: &Used, maps: &IndexMaps) -> Rewritten {
-    let mut renumber = Renumber(maps);
+    let kept: Vec<(usize, &wasmparser::FunctionBody)> = items
+        .bodies
+        .iter()
+        .enumerate()
+        .filter(|(body_index, _)| maps.funcs[items.imported_funcs as usize + body_index] != REMOVED)
+        .collect();
+    let code_bytes = kept.iter().map(|(_, body)| body.as_bytes().len()).sum();
+    let threads = crate::parallel::threads_for(kept.len(), code_bytes, PARALLEL_CODE_BYTES);
+    // `None`: the body keeps every number it mentions and is copied raw.
+    let renumbered = crate::parallel::map_init(&kept, threads, || Renumber(maps), |renumber, _, (body_index, body)| -> Result<Option<Vec<u8>>, ReencodeError<String>> {
+        if maps.keeps_numbers_of(&used.body_refs[*body_index]) {
+            return Ok(None);
+        }
+        let mut function = renumber.new_function_with_parsed_locals(body)?;
+        let mut reader = body.get_operators_reader()?;
+        while !reader.eof() {
+            function.instruction(&renumber.parse_instruction(&mut reader)?);
+        }
+        Ok(Some(function.into_raw_body()))
+    });
     let mut code = wasm_encoder::CodeSection::new();
-    for (body_index, body) in items.bodies.iter().enumerate() {
-        if maps.funcs[items.imported_funcs as usize + body_index] == REMOVED {
-            continue;
-        }
-        if maps.keeps_numbers_of(&used.body_refs[body_index]) {
-            code.raw(body.as_bytes());
-        } else {
-            renumber.parse_function_body(&mut code, body.clone())?;
-        }
+    for ((_, body), renumbered) in kept.iter().zip(renumbered) {
+        match renumbered? {
+            Some(raw) => code.raw(&raw),
+            None => code.raw(body.as_bytes()),
+        };
     }
     Ok(encoded(&code))
 }
