@@ -87,3 +87,14 @@ fn a_saving_under_the_floor_of_a_big_module_is_refused() {
     let big_cut = judge(&module_with(1, &data, &noise_bytes(64 << 10, 1)), &module_with(1, &data, &[]), false).unwrap();
     assert!(big_cut.keep_output, "{}", big_cut.step.detail);
 }
+
+#[test]
+fn a_module_that_compresses_thousands_fold_keeps_its_win() {
+    // 20,000 identical debug sections: 240 KB raw that compress to almost nothing,
+    // so the whole input's wire size is tiny and their removal clears the floor.
+    let sections: String = (0..20_000).map(|_| r#"(@custom ".debug_x" "*")"#).collect();
+    let input = wasm(&format!(r#"(module {sections} (func (export "f")))"#));
+    let output = wasm(r#"(module (func (export "f")))"#);
+    let verdict = judge(&input, &output, false).unwrap();
+    assert!(verdict.keep_output, "{}", verdict.step.detail);
+}
