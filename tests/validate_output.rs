@@ -54,6 +54,21 @@ fn output_with_only_custom_sections_dropped_is_accepted_without_its_bodies() {
 }
 
 #[test]
+fn output_that_differs_only_in_custom_sections_needs_no_validation_but_a_readable_name() {
+    let input = wasm(r#"(module (@custom "name" "\ff\ff") (func (export "f") (result i32) i32.const 1))"#);
+    let custom = |name: &[u8], content: &[u8]| [&[0u8, (1 + name.len() + content.len()) as u8, name.len() as u8][..], name, content].concat();
+    let sections = module::sections(&input).unwrap();
+    let replace = |raw: &[u8]| -> Vec<u8> {
+        let raw = raw.to_vec();
+        module::assemble(sections.iter().map(|s| if s.custom_name.is_some() { &raw[..] } else { s.raw }))
+    };
+    // A name section no engine can read is still a module: engines ignore it.
+    module::validate_output(&input, &replace(&custom(b"name", b"\x01\xff"))).unwrap();
+    // A section name that is not UTF-8 is malformed framing.
+    assert!(module::validate_output(&input, &replace(&custom(b"\xff", b""))).is_err());
+}
+
+#[test]
 fn output_whose_code_context_changed_has_its_bodies_validated() {
     // Same code section, but the function now has a different type: the body that
     // was valid against the input's type section is not against the output's.
