@@ -599,3 +599,22 @@ fn raw_size_is_known_before_a_layout_is_built() {
     assert_eq!(pack_data::encoded_len(&layouts), pack_data::encode_data_section(&layouts).len());
     assert_eq!(pack_data::encoded_len(&[]), pack_data::encode_data_section(&[]).len());
 }
+
+#[test]
+fn a_layout_pays_with_0_05_percent_of_the_module_and_bounded_growth() {
+    let module = 1_000_000; // 0.05% is 500 bytes
+    assert!(pack_data::pays(module, 10_000, 6_000, 10_000, 5_500, 0));
+    assert!(!pack_data::pays(module, 10_000, 6_000, 10_000, 5_501, 0), "499 bytes saved is noise");
+    assert!(!pack_data::pays(module, 10_000, 6_000, 10_001, 5_000, 0), "no raw growth by default");
+    assert!(pack_data::pays(module, 10_000, 6_000, 18_000, 5_000, 8), "8 raw bytes per byte saved");
+    assert!(!pack_data::pays(module, 10_000, 6_000, 18_001, 5_000, 8));
+    assert!(!pack_data::pays(module, 10_000, 6_000, 9_000, 6_000, 8), "raw savings alone are not a win");
+}
+
+#[test]
+fn of_near_best_layouts_the_smallest_gap_wins() {
+    // Gap 256 is smallest by the proxy, gap 16 within 0.5% of it: 16 wins.
+    assert_eq!(pack_data::choose(&[(256, 100_000), (16, 100_500), (8, 100_501), (1024, 100_200)]), Some(16));
+    assert_eq!(pack_data::choose(&[(64, 90_000), (16, 100_000)]), Some(64));
+    assert_eq!(pack_data::choose(&[]), None);
+}
