@@ -598,7 +598,7 @@ fn best_candidate(
 }
 
 /// Below this many data bytes per thread, candidates are compressed one by one.
-const PARALLEL_PROXY_BYTES: usize = 1 << 20;
+const PARALLEL_PROXY_BYTES: usize = 256 * 1024;
 
 /// One gap threshold's layout, summed up: enough to apply the raw rule and the
 /// `most_saved` bound without building its data section.
