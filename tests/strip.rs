@@ -123,3 +123,22 @@ fn the_report_of_many_dropped_sections_stays_one_short_line() {
     assert!(detail.len() < 600, "{} bytes", detail.len());
     assert_eq!(out.wasm, wasm("(module)"));
 }
+
+#[test]
+fn a_small_section_in_a_big_module_is_not_worth_a_copy() {
+    // 400 KB of incompressible data: a 9-byte `producers` section is far under
+    // 0.2% of its wire size, while 4 KB of (incompressible) DWARF is over it.
+    let data = noise_bytes(400_000, 3).iter().map(|b| format!("\\{b:02x}")).collect::<String>();
+    let module = |custom: &str| wasm(&format!("(module {custom} (memory 7) (data (i32.const 0) \"{data}\"))"));
+    let input = module(r#"(@custom "producers" "\00 tiny")"#);
+    let out = transform(&input, &Options::default()).unwrap();
+    assert_eq!(out.wasm, input);
+    let strip = &out.report.steps[0];
+    assert_eq!((strip.pass, strip.status), ("strip", StepStatus::Unchanged));
+    assert!(strip.detail.contains("under the noise floor") && strip.detail.contains("custom:producers"), "{}", strip.detail);
+    let dwarf = noise_bytes(4_000, 5).iter().map(|b| format!("\\{b:02x}")).collect::<String>();
+    let input = module(&format!(r#"(@custom ".debug_info" "{dwarf}")"#));
+    let out = transform(&input, &Options::default()).unwrap();
+    assert_eq!(out.report.steps[0].status, StepStatus::Applied);
+    assert!(custom_section_names(&out.wasm).is_empty());
+}

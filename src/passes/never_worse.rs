@@ -42,6 +42,18 @@ pub struct Verdict {
     pub step: Step,
 }
 
+/// The noise floor, if a change to `input` that saves at most `most_saved` bytes
+/// falls under it: never-worse would refuse such a change alone, so a pass need not
+/// spend a rewrite (and the validation after it) on it.
+pub fn under_noise_floor(input: &[u8], most_saved: usize) -> Result<Option<usize>> {
+    // The raw size bounds the wire size, so clearing the floor there settles it.
+    if most_saved * 1000 >= input.len() * NOISE_FLOOR_PER_MILLE {
+        return Ok(None);
+    }
+    let floor = wire::estimated_size(&[input])? * NOISE_FLOOR_PER_MILLE / 1000;
+    Ok((most_saved < floor).then_some(floor))
+}
+
 /// The proxy's idea of a whole module's wire size.
 pub fn wire_size(bytes: &[u8]) -> Result<usize> {
     wire::size(bytes)

@@ -30,7 +30,7 @@ use crate::analysis::used::{used_items, BodyScanResult, HighestRefs, Used};
 use crate::error::Result;
 use crate::module::{self, Section};
 use crate::options::Options;
-use crate::passes::never_worse::NOISE_FLOOR_PER_MILLE;
+use crate::passes::never_worse::under_noise_floor;
 use crate::report::{Step, StepStatus};
 use wasm_encoder::reencode::{Error as ReencodeError, Reencode};
 use wasmparser::{ExternalKind, TypeRef};
@@ -66,8 +66,7 @@ pub fn run_scanned(bytes: &[u8], options: &Options, scans: Option<Vec<BodyScanRe
     // Below the noise floor a removal is not worth rewriting the module for (never-
     // worse would refuse it alone), and a rewrite costs a full validation after.
     let most_saved = maps.most_saved(&items);
-    let floor = crate::wire::estimated_size(&[bytes])? * NOISE_FLOOR_PER_MILLE / 1000;
-    if most_saved < floor {
+    if let Some(floor) = under_noise_floor(bytes, most_saved)? {
         let why = format!(
             "kept what is unused ({}): removing it saves at most {most_saved} B, under the noise floor of ≈ {floor} B",
             maps.describe_removed(&items).trim_start_matches("removed "),

@@ -9,13 +9,19 @@
 //!   modules such as web-tree-sitter fail to load without it), and any section named
 //!   in `keep_sections`.
 //!
-//! Bails out: never; a module with nothing to drop comes back unchanged.
-//! Cost: one scan of the section headers; kept sections are copied byte for byte.
+//! Bails out: never; a module with nothing to drop comes back unchanged, and so
+//! does one whose droppable sections are too small to matter: under never-worse's
+//! noise floor (0.2% of the estimated wire size), which would refuse the change
+//! anyway. A release build's 100-byte `producers` section is not worth copying a
+//! 13 MB module for.
+//! Cost: one scan of the section headers (and a sampled wire-size estimate when
+//! the sections to drop are small); kept sections are copied byte for byte.
 
 use super::PassResult;
 use crate::error::Result;
 use crate::module::{self, Section};
 use crate::options::Options;
+use crate::passes::never_worse::under_noise_floor;
 use crate::report::{Step, StepStatus};
 
 pub const PASS: &str = "strip";
@@ -55,6 +61,15 @@ pub fn run(bytes: &[u8], options: &Options) -> Result<PassResult> {
         return Ok(PassResult { bytes: None, step });
     }
     let saved: u64 = dropped.iter().map(|s| s.raw.len() as u64).sum();
+    if let Some(floor) = under_noise_floor(bytes, saved as usize)? {
+        let step = Step {
+            pass: PASS,
+            status: StepStatus::Unchanged,
+            detail: format!("kept {}: dropping saves {saved} B, under the noise floor of ≈ {floor} B", describe(&dropped)),
+            bytes_saved: 0,
+        };
+        return Ok(PassResult { bytes: None, step });
+    }
     let step = Step {
         pass: PASS,
         status: StepStatus::Applied,
