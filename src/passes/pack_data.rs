@@ -397,7 +397,7 @@ fn constant_offset(expr: &wasmparser::ConstExpr) -> wasmparser::Result<Option<u6
 /// Whether any body names a data segment, the bodies read in parallel.
 pub fn code_names_data(bodies: &[wasmparser::FunctionBody]) -> Result<bool> {
     let code_bytes = bodies.iter().map(|b| b.as_bytes().len()).sum();
-    let threads = crate::parallel::threads_for(bodies.len(), code_bytes, 256 * 1024);
+    let threads = crate::parallel::threads_for(bodies.len(), code_bytes, crate::parallel::CODE_BYTES_PER_THREAD);
     let found = crate::parallel::map_init(bodies, threads, || (), |_, _, body| names_data_segment(body));
     for names in found {
         if names.map_err(|e| Error::malformed(&e))? {

@@ -442,9 +442,6 @@ fn mark_ref_funcs(expr: &wasmparser::ConstExpr<'_>, declared: &mut [bool]) {
     }
 }
 
-/// Bodies whose code passes this many bytes per thread are re-encoded in parallel.
-const PARALLEL_CODE_BYTES: usize = 128 * 1024;
-
 fn rewrite_code(items: &ModuleItems<'_>, used: &Used, maps: &IndexMaps) -> Rewritten {
     let kept: Vec<(usize, &wasmparser::FunctionBody)> = items
         .bodies
@@ -453,7 +450,7 @@ fn rewrite_code(items: &ModuleItems<'_>, used: &Used, maps: &IndexMaps) -> Rewri
         .filter(|(body_index, _)| maps.funcs[items.imported_funcs as usize + body_index] != REMOVED)
         .collect();
     let code_bytes = kept.iter().map(|(_, body)| body.as_bytes().len()).sum();
-    let threads = crate::parallel::threads_for(kept.len(), code_bytes, PARALLEL_CODE_BYTES);
+    let threads = crate::parallel::threads_for(kept.len(), code_bytes, crate::parallel::CODE_BYTES_PER_THREAD);
     // `None`: the body keeps every number it mentions and is copied raw.
     let renumbered = crate::parallel::map_init(&kept, threads, || Renumber(maps), |renumber, _, (body_index, body)| -> Result<Option<Vec<u8>>, ReencodeError<String>> {
         if maps.keeps_numbers_of(&used.body_refs[*body_index]) {
