@@ -429,19 +429,26 @@ pub fn nonzero_runs(segments: &[Segment]) -> Vec<Range<u64>> {
     for segment in segments {
         let mut i = 0;
         let data = segment.data;
-        while i < data.len() {
-            let Some(start) = data[i..].iter().position(|&b| b != 0).map(|p| i + p) else {
-                break;
-            };
-            let end = data[start..]
-                .iter()
-                .position(|&b| b == 0)
-                .map_or(data.len(), |p| start + p);
+        while let Some(start) = next_nonzero(data, i) {
+            let end = memchr::memchr(0, &data[start..]).map_or(data.len(), |p| start + p);
             runs.push(segment.offset + start as u64..segment.offset + end as u64);
             i = end;
         }
     }
     runs
+}
+
+/// The first non-zero byte at or after `from`. Long zero runs are skipped eight
+/// bytes at a time (byte by byte, tiktoken's 4.9 MB of data took 4 ms to scan).
+fn next_nonzero(data: &[u8], from: usize) -> Option<usize> {
+    let mut i = from;
+    while let Some(word) = data.get(i..i + 8) {
+        if word != [0; 8] {
+            break;
+        }
+        i += 8;
+    }
+    data.get(i..)?.iter().position(|&b| b != 0).map(|p| i + p)
 }
 
 /// Joins consecutive runs whose gap is at most `max_gap` bytes: the segments of
