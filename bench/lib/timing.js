@@ -6,9 +6,9 @@ import { performance } from 'node:perf_hooks'
  * to 1 MiB take milliseconds, where the first runs still pay for cold caches and
  * fresh pages: best of 3 read debug web-tree-sitter at 29 ms, best of 20 at 18.
  */
-export function runsFor(bytes, { tiny = 10, small = 3, medium = 2, large = 1 } = {}) {
+export function runsFor(bytes, { tiny = 10, small = 5, medium = 2, large = 1 } = {}) {
   if (bytes <= 1024 * 1024) return tiny
-  if (bytes <= 4 * 1024 * 1024) return small
+  if (bytes <= 8 * 1024 * 1024) return small
   if (bytes <= 16 * 1024 * 1024) return medium
   return large
 }
