@@ -585,16 +585,16 @@ fn best_candidate(
         plans.retain(|plan| plan.raw as u128 <= most_raw);
         (old_proxy, measure(&plans.iter().map(|p| Some(p.max_gap)).collect::<Vec<_>>()))
     };
-    let mut paying = Vec::new(); // (max_gap, proxy)
+    let mut paying: Vec<(&Plan, usize)> = Vec::new(); // with its proxy size
     for (plan, sizes) in plans.iter().zip(measured) {
         let (raw, proxy) = sizes?;
         if pays(module_raw, old_raw, old_proxy, raw, proxy, growth) {
-            paying.push((plan.max_gap, proxy));
+            paying.push((plan, proxy));
         }
     }
-    let Some(max_gap) = choose(&paying) else { return Ok(None) };
-    let plan = plans.iter().find(|plan| plan.max_gap == max_gap).expect("chosen from the plans");
-    let proxy = paying.iter().find(|&&(gap, _)| gap == max_gap).expect("chosen from those that pay").1;
+    let gaps_and_sizes: Vec<(u64, usize)> = paying.iter().map(|(plan, proxy)| (plan.max_gap, *proxy)).collect();
+    let Some(max_gap) = choose(&gaps_and_sizes) else { return Ok(None) };
+    let &(plan, proxy) = paying.iter().find(|(plan, _)| plan.max_gap == max_gap).expect("chosen from those that pay");
     Ok(Some(Candidate {
         max_gap,
         segments: plan.segments,
