@@ -422,6 +422,23 @@ fn transform_runs_the_pass_after_the_size_passes() {
 }
 
 #[test]
+fn a_sidecar_that_would_grow_the_module_is_not_made() {
+    // Four bytes of data cannot pay for moving the start function into an export.
+    let input = wasm(
+        r#"(module (memory (export "mem") 1) (func $start (i32.store8 (i32.const 1) (i32.const 0x5a)))
+             (start $start) (data (i32.const 0) "AAAA"))"#,
+    );
+    let out = transform(&input, &options(PassiveData::Sidecar)).unwrap();
+    assert_eq!(out.wasm, transform(&input, &Options::default()).unwrap().wasm, "the size passes' result, no more");
+    assert!(out.sidecar.is_none());
+    let step = out.report.steps.iter().find(|s| s.pass == "passive-data").unwrap();
+    assert_eq!(step.status, StepStatus::Unchanged);
+    assert!(step.detail.contains("would grow"), "{}", step.detail);
+    // The pass alone still does it (the fixtures above rely on that).
+    assert!(run(&input, PassiveData::Sidecar).bytes.unwrap().len() > input.len());
+}
+
+#[test]
 fn custom_sections_with_code_offsets_are_skipped() {
     let mut input = wasm(r#"(module (memory 1) (data (i32.const 0) "x"))"#);
     let name = b"sourceMappingURL";

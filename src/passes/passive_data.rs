@@ -16,7 +16,8 @@
 //!   and `memory.init`/`data.drop` on it behave as on a dropped active segment). The
 //!   bytes and a placement table come back in `Sidecar`; the loader writes them into
 //!   the memory after instantiation, then calls `INIT_EXPORT` when the module had a
-//!   start function (which is moved into it, so it still sees the data).
+//!   start function (which is moved into it, so it still sees the data). This pass
+//!   does it even when the module grows; `transform` then keeps the module as it was.
 //!
 //! Assumes: a valid module. The DataCount section is added when missing.
 //!
