@@ -87,7 +87,9 @@ pub fn changed_sections<'a>(input: &[Section<'a>], output: &[Section<'a>]) -> Ch
 
 /// Proxy sizes of both sides' changed sections, side by side when both are big.
 fn changed_wire_sizes(changed: &ChangedSections<'_>) -> Result<(usize, usize)> {
-    let big = |parts: &[&[u8]]| parts.iter().map(|p| p.len()).sum::<usize>() > 1 << 20;
+    // A second thread pays from a few hundred KB a side (debug web-tree-sitter's
+    // 820 KB against 318 KB: 16.7 → 14.5 ms for the whole transform).
+    let big = |parts: &[&[u8]]| parts.iter().map(|p| p.len()).sum::<usize>() > 256 * 1024;
     if !(big(&changed.removed) && big(&changed.added)) {
         return Ok((wire::size_of_parts(&changed.removed)?, wire::size_of_parts(&changed.added)?));
     }
