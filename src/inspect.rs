@@ -4,7 +4,7 @@
 use crate::error::{Error, Result};
 use crate::module;
 use wasmparser::{
-    ConstExpr, DataKind, ExternalKind, Operator, Parser, Payload, TypeRef,
+    DataKind, ExternalKind, Parser, Payload, TypeRef,
 };
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -117,7 +117,7 @@ pub fn inspect(bytes: &[u8]) -> Result<ModuleInfo> {
                         DataKind::Active { memory_index, offset_expr } => DataSegmentInfo {
                             mode: "active",
                             memory: memory_index,
-                            offset: const_offset(&offset_expr),
+                            offset: module::constant_offset(&offset_expr),
                             size: data.data.len() as u64,
                         },
                     });
@@ -137,17 +137,6 @@ fn memory_info(ty: wasmparser::MemoryType, imported: bool) -> MemoryInfo {
         memory64: ty.memory64,
         shared: ty.shared,
     }
-}
-
-/// The value of an offset expression that is a single constant.
-pub fn const_offset(expr: &ConstExpr<'_>) -> Option<u64> {
-    let mut ops = expr.get_operators_reader();
-    let value = match ops.read().ok()? {
-        Operator::I32Const { value } => value as u32 as u64,
-        Operator::I64Const { value } => value as u64,
-        _ => return None,
-    };
-    matches!(ops.read().ok()?, Operator::End).then_some(value)
 }
 
 fn type_ref_kind(ty: &TypeRef) -> &'static str {

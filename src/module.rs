@@ -86,7 +86,7 @@ pub fn validate_and_scan(bytes: &[u8]) -> Result<Vec<BodyScanResult>> {
 pub fn validate_output(input: &[u8], output: &[u8]) -> Result<()> {
     reject_non_module(output)?;
     let (before, after) = (sections(input)?, sections(output)?);
-    if non_custom(&before).eq(non_custom(&after)) {
+    if raw_sections_except(&before, &[CUSTOM_SECTION]).eq(raw_sections_except(&after, &[CUSTOM_SECTION])) {
         // Only custom sections differ (`strip`): the validator never reads past their
         // names, which `sections` has just read.
         return Ok(());
@@ -107,14 +107,25 @@ fn validate_body(allocs: &mut FuncValidatorAllocations, func: Func, body: &Funct
 /// take part in validation and the data section comes after the code (bodies see
 /// only the DataCount section), so those may differ.
 pub fn code_context_unchanged(a: &[Section<'_>], b: &[Section<'_>]) -> bool {
-    fn context<'a>(sections: &[Section<'a>]) -> Vec<&'a [u8]> {
-        sections.iter().filter(|s| s.id != CUSTOM_SECTION && s.id != DATA_SECTION).map(|s| s.raw).collect()
-    }
-    context(a) == context(b)
+    raw_sections_except(a, &[CUSTOM_SECTION, DATA_SECTION]).eq(raw_sections_except(b, &[CUSTOM_SECTION, DATA_SECTION]))
 }
 
-fn non_custom<'s, 'a>(sections: &'s [Section<'a>]) -> impl Iterator<Item = &'a [u8]> + 's {
-    sections.iter().filter(|s| s.id != CUSTOM_SECTION).map(|s| s.raw)
+/// The raw bytes of the sections whose id is not in `ids`, in order.
+fn raw_sections_except<'s, 'a>(sections: &'s [Section<'a>], ids: &'s [u8]) -> impl Iterator<Item = &'a [u8]> + 's {
+    sections.iter().filter(move |s| !ids.contains(&s.id)).map(|s| s.raw)
+}
+
+/// `Some(offset)` for an offset expression that is a lone `i32.const`/`i64.const`;
+/// `None` for anything else (`global.get`, extended-const arithmetic). An i32
+/// offset is unsigned.
+pub fn constant_offset(expr: &wasmparser::ConstExpr<'_>) -> Option<u64> {
+    let mut ops = expr.get_operators_reader();
+    let offset = match ops.read().ok()? {
+        wasmparser::Operator::I32Const { value } => value as u32 as u64,
+        wasmparser::Operator::I64Const { value } => value as u64,
+        _ => return None,
+    };
+    matches!(ops.read().ok()?, wasmparser::Operator::End).then_some(offset)
 }
 
 type Func = FuncToValidate<ValidatorResources>;

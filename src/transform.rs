@@ -80,16 +80,7 @@ fn passive_data(wasm: Vec<u8>, options: &Options, steps: &mut Vec<crate::report:
     if options.passive_data == crate::options::PassiveData::Off {
         return Ok((wasm, None)); // the default: no step in the report
     }
-    let mut out = passes::passive_data::run(&wasm, options)?;
-    if options.passive_data == crate::options::PassiveData::Sidecar && out.bytes.as_ref().is_some_and(|b| b.len() >= wasm.len()) {
-        // Moving out a few bytes can cost more than they weigh (a start function
-        // moved into the initialiser export): the module must not grow for it.
-        let grown = out.bytes.take().map_or(0, |b| b.len());
-        out.step.status = crate::report::StepStatus::Unchanged;
-        out.step.detail = format!("kept the segments in the module: moving them out would grow it ({} → {grown} B), the initialiser outweighing the data", wasm.len());
-        out.step.bytes_saved = 0;
-        out.sidecar = None;
-    }
+    let out = passes::passive_data::unless_a_growing_sidecar(passes::passive_data::run(&wasm, options)?, wasm.len());
     steps.push(out.step);
     let Some(bytes) = out.bytes else { return Ok((wasm, None)) };
     module::validate(&bytes).map_err(|e| Error::internal(format!("bug: passive-data produced an invalid module: {e}")))?;

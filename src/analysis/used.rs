@@ -294,21 +294,14 @@ fn scan_roots(items: &ModuleItems<'_>, recorder: &mut Recorder) -> ScanResult {
     }
     for data in &items.data {
         if let wasmparser::DataKind::Active { offset_expr, .. } = &data.kind {
-            if !is_plain_constant(offset_expr) {
+            // A lone constant mentions nothing: esbuild.wasm's 98,450 offsets
+            // skip the recorder.
+            if crate::module::constant_offset(offset_expr).is_none() {
                 recorder.const_expr(offset_expr.clone())?;
             }
         }
     }
     Ok(())
-}
-
-/// A lone `i32.const`/`i64.const`: mentions nothing. Nearly every data segment's
-/// offset is one, and esbuild.wasm has 98,450 segments, so they skip the recorder.
-fn is_plain_constant(expr: &wasmparser::ConstExpr<'_>) -> bool {
-    let mut ops = expr.get_operators_reader();
-    matches!(ops.read(), Ok(wasmparser::Operator::I32Const { .. } | wasmparser::Operator::I64Const { .. }))
-        && matches!(ops.read(), Ok(wasmparser::Operator::End))
-        && ops.eof()
 }
 
 fn scan_item(

@@ -305,9 +305,7 @@ pub fn read_packable<'a>(
                             memory_index,
                             offset_expr,
                         } => {
-                            let offset =
-                                constant_offset(&offset_expr).map_err(|e| Error::malformed(&e))?;
-                            segments.push((memory_index, offset, data.data));
+                            segments.push((memory_index, module::constant_offset(&offset_expr), data.data));
                         }
                     }
                 }
@@ -380,18 +378,6 @@ pub fn read_packable<'a>(
         data_section,
         bodies,
     }))
-}
-
-/// `Some(offset)` for a lone `i32.const`/`i64.const`; `None` for anything else
-/// (`global.get`, extended-const arithmetic). An i32 offset is unsigned.
-fn constant_offset(expr: &wasmparser::ConstExpr) -> wasmparser::Result<Option<u64>> {
-    let mut ops = expr.get_operators_reader();
-    let offset = match ops.read()? {
-        Operator::I32Const { value } => value as u32 as u64,
-        Operator::I64Const { value } => value as u64,
-        _ => return Ok(None),
-    };
-    Ok(matches!(ops.read()?, Operator::End).then_some(offset))
 }
 
 /// Whether any body names a data segment, the bodies read in parallel.

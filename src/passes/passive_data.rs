@@ -17,7 +17,8 @@
 //!   bytes and a placement table come back in `Sidecar`; the loader writes them into
 //!   the memory after instantiation, then calls `INIT_EXPORT` when the module had a
 //!   start function (which is moved into it, so it still sees the data). This pass
-//!   does it even when the module grows; `transform` then keeps the module as it was.
+//!   does it even when the module grows; `transform` then keeps the module as it
+//!   was (`unless_a_growing_sidecar`).
 //!
 //! Assumes: a valid module. The DataCount section is added when missing.
 //!
@@ -48,7 +49,7 @@ use crate::options::{Options, PassiveData};
 use crate::report::{Step, StepStatus};
 use wasm_encoder::{Encode, Function};
 use wasmparser::{
-    CompositeInnerType, DataKind, ExternalKind, MemoryType, Operator, Parser, Payload, TypeRef,
+    CompositeInnerType, DataKind, ExternalKind, MemoryType, Parser, Payload, TypeRef,
 };
 
 pub const PASS: &str = "passive-data";
@@ -129,6 +130,29 @@ struct Facts<'a> {
 enum Init {
     Start,
     Exported,
+}
+
+/// `out` for an input of `input_len` bytes, unless it is a sidecar that grows the
+/// module: moving a few bytes out can cost more than they weigh (a start function
+/// moved into the initialiser export), and the module must not grow for it. `start`
+/// and `deferred` may grow: their initialiser is what was asked for.
+pub fn unless_a_growing_sidecar(out: Output, input_len: usize) -> Output {
+    match &out.bytes {
+        Some(bytes) if out.sidecar.is_some() && bytes.len() >= input_len => Output {
+            bytes: None,
+            sidecar: None,
+            step: Step {
+                pass: PASS,
+                status: StepStatus::Unchanged,
+                detail: format!(
+                    "kept the segments in the module: moving them out would grow it ({input_len} → {} B), the initialiser outweighing the data",
+                    bytes.len()
+                ),
+                bytes_saved: 0,
+            },
+        },
+        _ => out,
+    }
 }
 
 pub fn run(bytes: &[u8], options: &Options) -> Result<Output> {
@@ -555,20 +579,10 @@ impl<'a> Facts<'a> {
                             } => {
                                 let mut reader = offset_expr.get_binary_reader();
                                 let code = reader.read_bytes(reader.bytes_remaining())?;
-                                let mut ops = offset_expr.get_operators_reader();
-                                let first = ops.read()?;
-                                let only = matches!(ops.read()?, Operator::End);
-                                let constant = match first {
-                                    Operator::I32Const { value } if only => {
-                                        Some(value as u32 as u64)
-                                    }
-                                    Operator::I64Const { value } if only => Some(value as u64),
-                                    _ => None,
-                                };
                                 Some(Active {
                                     memory: memory_index,
                                     offset_code: &code[..code.len() - 1],
-                                    constant,
+                                    constant: module::constant_offset(&offset_expr),
                                 })
                             }
                         };
