@@ -58,7 +58,7 @@ for (const [name, { wasm }] of Object.entries(PACKAGES)) {
 
 // With raw growth allowed, pack-data merges these packages' scattered segments:
 // the merged memory must be the same to the package's own workload, and the
-// module no bigger under brotli 11 (what never-worse's zstd-3 proxy stands for).
+// module no bigger under brotli 11 (what never-worse's zstd-1 proxy stands for).
 const packed = []
 for (const [name, { wasm }] of Object.entries(PACKAGES)) {
   test(`${name}: with allowRawGrowth the packed wasm gives the same results and is no bigger in brotli`, async (t) => {

@@ -1,7 +1,7 @@
 //! never-worse: the last word on every transform. The passes' output replaces the
 //! input only if it is no bigger on the wire and smaller somewhere.
 //!
-//! The wire is judged by the proxy codec (`crate::wire`, zstd level 3). The rule:
+//! The wire is judged by the proxy codec (`crate::wire`, zstd level 1). The rule:
 //! keep the output when it is no bigger raw and smaller on the wire by at least
 //! `NOISE_FLOOR_PER_MILLE` of the input's wire size. A smaller win is within the
 //! codecs' own noise: stripping a 77-byte `producers` section made resvg's
@@ -109,7 +109,7 @@ pub fn judge(input: &[u8], output: &[u8], allow_raw_growth: bool) -> Result<Verd
     let changed = changed_sections(&sections_in, &sections_out);
     let (wire_removed, wire_added) = changed_wire_sizes(&changed)?;
     let saved = wire_removed.saturating_sub(wire_added);
-    let sizes = format!("raw {raw_in} → {raw_out} B, zstd-3 of the changed sections {wire_removed} → {wire_added} B");
+    let sizes = format!("raw {raw_in} → {raw_out} B, zstd-1 of the changed sections {wire_removed} → {wire_added} B");
     let clears = |wire_in: usize| saved > 0 && saved * 1000 >= wire_in * NOISE_FLOOR_PER_MILLE;
     // The raw size bounds the wire size, so clearing the floor there settles it.
     let keep = clears(raw_in) || (saved > 0 && clears(wire_removed + wire::estimated_size(&changed.kept)?));

@@ -14,7 +14,7 @@
 //! candidate layout.
 //!
 //! The rule. Each candidate's data section is compressed with the proxy codec, zstd
-//! level 3 (`proxy_size`). With `saved = proxy(old) - proxy(new)` and
+//! level 1 (`proxy_size`). With `saved = proxy(old) - proxy(new)` and
 //! `grown = raw(new) - raw(old)`, both over the data section, a candidate is kept
 //! only if
 //!   `saved >= raw(module) * 5 / 10000` (0.05% of the whole module: below that,
@@ -23,17 +23,18 @@
 //!   costs more than 8 raw bytes, which cost only decompression and the engine
 //!   keeping the bytes).
 //! Of those, the layouts within 0.5% of the smallest proxy size count as equal, and
-//! the one with the smallest gap wins: zstd 3 cannot rank near-ties the way
+//! the one with the smallest gap wins: zstd cannot rank near-ties the way
 //! brotli 11 does, and a smaller gap grows the module less. (Taking the smallest
 //! proxy size outright, with the threshold at 0.5% of the data's proxy size,
 //! picked gap 256 for vscode-oniguruma: −0.8% zstd 19 but +0.55% brotli 11;
 //! gap 16 is −1.05% brotli 11.) Measured against brotli 11, gzip 9 and zstd 19 of
 //! every candidate of the 22 modules in `bench/corpus`, with raw growth this rule
-//! never made a module bigger under any of the three (at worst −0.16% brotli 11)
-//! and saved 1.52% brotli 11 over the five modules with thousands of segments
-//! (esbuild −4.4%, brotli-wasm −5.0%). A zstd 1 proxy did about as well (−1.57%,
-//! for 0.1 MB more raw growth), brotli 1 worse (−1.44%); brotli 5 ranked no better
-//! at 15× the time. If none qualifies the module comes back unchanged.
+//! never made a module bigger under any of the three (at worst −0.11% brotli 11)
+//! and saved 1.57% brotli 11 over the five modules with thousands of segments
+//! (esbuild −4.6%, brotli-wasm −5.1%). zstd 1 is the proxy because it ranks as
+//! well at half the time of zstd 3 (the same rule on zstd 3: −1.52%, at worst
+//! −0.16%); brotli 1 ranked worse (−1.44%), brotli 5 no better at 15× the time.
+//! If none qualifies the module comes back unchanged.
 //! Without raw growth the pass rarely finds a win, and cannot find a big one:
 //! the largest gap that keeps the data section from growing is 7 bytes for both
 //! esbuild.wasm (−0.02% brotli 11 on its data section, against −2.8% for gaps up to
@@ -61,7 +62,7 @@
 //! Bails out (skipped, with the reason) when any assumption fails, for any memory:
 //! all or nothing, so no reordering across memories needs a separate argument.
 //! Cost: one walk of the module (plus of the code, in parallel, when DataCount
-//! exists and a layout would be applied: no need to read it otherwise), one scan of the data bytes, and one zstd-3 compression of the input's
+//! exists and a layout would be applied: no need to read it otherwise), one scan of the data bytes, and one proxy compression of the input's
 //! data section and of each distinct candidate the raw rule allows (about 30 ms
 //! each for esbuild's 4 MB of data), candidates compressed in parallel. Each
 //! candidate's raw size is computed before it is built, so with the default (no
@@ -236,7 +237,7 @@ fn most_saved(old_raw: usize, old_payload: usize, plan: &Plan) -> usize {
     old_headers.saturating_sub(headers) + old_payload.saturating_sub(plan.payload)
 }
 
-/// The codec that ranks layouts: zstd level 3 of the data section alone (the code
+/// The codec that ranks layouts: the wire proxy (zstd level 1) of the data section alone (the code
 /// does not change, and compressing it per candidate would cost seconds).
 pub fn proxy_size(bytes: &[u8]) -> Result<usize> {
     crate::wire::size(bytes)
