@@ -103,10 +103,14 @@ pub fn zstd(bytes: &[u8], level: i32) -> Result<Vec<u8>> {
     use zstd::zstd_safe::CParameter;
     let fail = |e: std::io::Error| Error::internal(format!("zstd failed: {e}"));
     let mut compressor = zstd::bulk::Compressor::new(level).map_err(fail)?;
-    let window_log = window_log_for(bytes.len()).clamp(10, ZSTD_MAX_WINDOW_LOG);
-    compressor.set_parameter(CParameter::WindowLog(window_log)).map_err(fail)?;
+    compressor.set_parameter(CParameter::WindowLog(zstd_window_log(bytes.len()))).map_err(fail)?;
     compressor.include_contentsize(true).map_err(fail)?;
     compressor.compress(bytes).map_err(fail)
+}
+
+/// The zstd window for an input: large enough to hold it, at most 8 MiB.
+pub fn zstd_window_log(len: usize) -> u32 {
+    window_log_for(len).clamp(10, ZSTD_MAX_WINDOW_LOG)
 }
 
 pub fn gzip(bytes: &[u8], level: u32) -> Result<Vec<u8>> {

@@ -9,6 +9,7 @@
 //! compresses evenly spaced samples of a large input instead of all of it.
 
 use crate::error::Result;
+use std::io::Write;
 
 pub const PROXY_LEVEL: i32 = 1;
 
@@ -33,6 +34,89 @@ pub fn size_of_parts(parts: &[&[u8]]) -> Result<usize> {
         [] => Ok(0),
         [one] => size(one),
         _ => size(&parts.concat()),
+    }
+}
+
+/// How often `size_of_parts_streamed` flushes, and so may stop.
+const FLUSH_BYTES: usize = 64 * 1024;
+
+/// The proxy's sizes for the parts written one after another, compressed as one
+/// stream that is flushed every `FLUSH_BYTES` of input: `flushed` holds the
+/// output's size after each flush, `total` the whole frame's, if it was reached.
+/// Output once flushed is never taken back, so each flushed size is a lower bound
+/// for the total.
+pub struct Streamed {
+    pub flushed: Vec<usize>,
+    pub total: Option<usize>,
+}
+
+/// A proxy size, or a lower bound for it when measuring stopped early.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Measured {
+    Exact(usize),
+    AtLeast(usize),
+}
+
+impl Measured {
+    pub fn bytes(self) -> usize {
+        match self {
+            Measured::Exact(n) | Measured::AtLeast(n) => n,
+        }
+    }
+}
+
+impl Streamed {
+    /// The first flushed size that reaches `target`, else the total: the same
+    /// answer however early the stream was stopped, as long as it was stopped only
+    /// once some flushed size had reached `target`.
+    pub fn reaching(&self, target: usize) -> Measured {
+        let first = self.flushed.partition_point(|&size| size < target);
+        match (self.flushed.get(first), self.total) {
+            (Some(&size), _) => Measured::AtLeast(size),
+            (None, Some(total)) => Measured::Exact(total),
+            (None, None) => unreachable!("a stream stops early only once a flush reaches its target"),
+        }
+    }
+}
+
+/// `size_of_parts`, streamed, stopping after the first flush at which
+/// `stop(flushed sizes so far)` holds. Lets a caller that needs only to know the
+/// size is at least something stop compressing once it is.
+pub fn size_of_parts_streamed(parts: &[&[u8]], stop: impl Fn(&[usize]) -> bool) -> Result<Streamed> {
+    let fail = |e: std::io::Error| crate::error::Error::internal(format!("zstd failed: {e}"));
+    let total: usize = parts.iter().map(|p| p.len()).sum();
+    let mut encoder = zstd::stream::write::Encoder::new(CountingSink(0), PROXY_LEVEL).map_err(fail)?;
+    encoder.window_log(crate::compress::zstd_window_log(total)).map_err(fail)?;
+    encoder.include_contentsize(true).map_err(fail)?;
+    encoder.set_pledged_src_size(Some(total as u64)).map_err(fail)?;
+    let mut flushed = Vec::new();
+    let mut unflushed = 0;
+    for chunk in parts.iter().flat_map(|part| part.chunks(FLUSH_BYTES)) {
+        encoder.write_all(chunk).map_err(fail)?;
+        unflushed += chunk.len();
+        if unflushed >= FLUSH_BYTES {
+            encoder.flush().map_err(fail)?;
+            unflushed = 0;
+            flushed.push(encoder.get_ref().0);
+            if stop(&flushed) {
+                return Ok(Streamed { flushed, total: None });
+            }
+        }
+    }
+    let total = encoder.finish().map_err(fail)?.0;
+    Ok(Streamed { flushed, total: Some(total) })
+}
+
+/// A writer that keeps only the number of bytes written to it.
+struct CountingSink(usize);
+
+impl std::io::Write for CountingSink {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0 += buf.len();
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
     }
 }
 
@@ -88,6 +172,34 @@ mod tests {
         assert_eq!(logical_range(&parts, 1, 4), b"bcde");
         assert_eq!(logical_range(&parts, 5, 10), b"fg");
         assert_eq!(logical_range(&parts, 3, 2), b"de");
+    }
+
+    #[test]
+    fn a_stream_gives_the_same_answer_wherever_it_stopped() {
+        let mut state = 3u32;
+        let bytes: Vec<u8> = (0..600 * 1024)
+            .map(|_| {
+                state = state.wrapping_mul(1_103_515_245).wrapping_add(12345);
+                b"abcdefghijklmnop"[(state >> 28) as usize & 15]
+            })
+            .collect();
+        let parts: [&[u8]; 3] = [&bytes[..1000], &bytes[1000..300_000], &bytes[300_000..]];
+        let whole = size_of_parts_streamed(&parts, |_| false).unwrap();
+        let total = whole.total.unwrap();
+        assert!(whole.flushed.len() >= 8 && whole.flushed.windows(2).all(|w| w[0] <= w[1]));
+        assert!(*whole.flushed.last().unwrap() <= total);
+        // Flushing costs a few bytes a block, no more.
+        assert!(total.abs_diff(size_of_parts(&parts).unwrap()) <= 16 * whole.flushed.len(), "{total}");
+        for target in [1, whole.flushed[2], whole.flushed[2] + 1, total, total + 1] {
+            for stop_at in 1..=whole.flushed.len() {
+                // Stopped at `stop_at` flushes, whenever the target was reached by then.
+                let reached = whole.flushed[stop_at - 1] >= target;
+                let stopped = size_of_parts_streamed(&parts, |f| reached && f.len() == stop_at).unwrap();
+                assert_eq!(stopped.reaching(target), whole.reaching(target), "target {target}, stop {stop_at}");
+            }
+        }
+        assert_eq!(whole.reaching(total + 1), Measured::Exact(total));
+        assert_eq!(whole.reaching(1), Measured::AtLeast(whole.flushed[0]));
     }
 
     #[test]

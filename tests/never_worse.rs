@@ -98,3 +98,32 @@ fn a_module_that_compresses_thousands_fold_keeps_its_win() {
     let verdict = judge(&input, &output, false).unwrap();
     assert!(verdict.keep_output, "{}", verdict.step.detail);
 }
+
+#[test]
+fn a_big_strip_is_judged_from_the_first_of_what_it_removes() {
+    // 1 MB of incompressible names go: the first flushes already show a saving past
+    // the floor at the module's raw size, so the rest is not compressed.
+    let code = noise_bytes(64 << 10, 3);
+    let input = module_with(1, &code, &noise_bytes(1 << 20, 4));
+    let output = module_with(1, &code, &[]);
+    let verdict = judge(&input, &output, false).unwrap();
+    assert!(verdict.keep_output, "{}", verdict.step.detail);
+    let at_least: usize = verdict.step.detail.split("sections ≥ ").nth(1).and_then(|rest| rest.split(' ').next()).and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no lower bound in: {}", verdict.step.detail));
+    assert!(at_least < 512 << 10, "stopped early: {at_least}");
+    assert!(at_least * 1000 >= input.len() * 2, "and only once past the floor: {at_least}");
+}
+
+#[test]
+fn the_verdict_and_its_numbers_do_not_depend_on_thread_timing() {
+    // Both sides big: the output's side is measured on a second thread while the
+    // input's streams, and where the stream stops depends on which finishes first.
+    let kept = noise_bytes(32 << 10, 9);
+    let input = module_with(1, &noise_bytes(400 << 10, 10), &noise_bytes(900 << 10, 11));
+    let output = module_with(1, &[kept.clone(), noise_bytes(300 << 10, 12)].concat(), &[]);
+    let first = judge(&input, &output, false).unwrap();
+    assert!(first.keep_output, "{}", first.step.detail);
+    for _ in 0..5 {
+        assert_eq!(judge(&input, &output, false).unwrap().step.detail, first.step.detail);
+    }
+}
