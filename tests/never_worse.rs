@@ -127,3 +127,28 @@ fn the_verdict_and_its_numbers_do_not_depend_on_thread_timing() {
         assert_eq!(judge(&input, &output, false).unwrap().step.detail, first.step.detail);
     }
 }
+
+#[test]
+fn both_sides_are_measured_the_same_way() {
+    // One byte of a 300 KB compressible section changes: both sides must measure
+    // within a few bytes of each other (a one-shot compression and a flushed
+    // stream differ by about 1% on such text, more than the floor).
+    let mut state = 21u32;
+    let text: Vec<u8> = (0..300 << 10)
+        .map(|_| {
+            state = state.wrapping_mul(1_103_515_245).wrapping_add(12345);
+            b"abcdefghijklmnop"[(state >> 28) as usize & 15]
+        })
+        .collect();
+    let mut changed = text.clone();
+    // A letter of the same alphabet: a new one would change zstd's literal code.
+    let last = changed.last_mut().unwrap();
+    *last = if *last == b'a' { b'b' } else { b'a' };
+    let (input, output) = (module_with(1, &[], &text), module_with(1, &[], &changed));
+    let verdict = judge(&input, &output, false).unwrap();
+    assert!(!verdict.keep_output, "{}", verdict.step.detail);
+    let sizes: Vec<usize> = verdict.step.detail.split("sections ").nth(1).unwrap()
+        .split(|c: char| !c.is_ascii_digit()).filter_map(|n| n.parse().ok()).collect();
+    assert_eq!(sizes.len(), 2, "{}", verdict.step.detail);
+    assert!(sizes[0].abs_diff(sizes[1]) <= 8, "{}", verdict.step.detail);
+}
