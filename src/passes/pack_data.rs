@@ -81,7 +81,10 @@ use std::borrow::Cow;
 use std::cmp::Ordering;
 use std::ops::Range;
 use wasm_encoder::{ConstExpr, DataCountSection, DataSection};
-use wasmparser::{DataKind, MemoryType, Operator, Parser, Payload, TypeRef};
+use wasmparser::{
+    CodeSectionReader, DataKind, DataSectionReader, ImportSectionReader, MemorySectionReader, MemoryType,
+    Operator, TypeRef,
+};
 
 pub const PASS: &str = "pack-data";
 
@@ -107,6 +110,9 @@ pub const MIN_SAVING_PER_10K_MODULE_BYTES: u64 = 5;
 /// good as the best; of those the smallest gap wins.
 pub const NEAR_BEST_PER_MILLE: u64 = 5;
 
+const IMPORT_SECTION: u8 = 2;
+const MEMORY_SECTION: u8 = 5;
+const CODE_SECTION: u8 = 10;
 const DATA_COUNT_SECTION: u8 = 12;
 const DATA_NAMES_SUBSECTION: u8 = 9;
 
@@ -263,41 +269,37 @@ pub fn read_packable<'a>(
     options: &Options,
 ) -> Result<Result<Packable<'a>, NotApplied>> {
     let skip = |why: String| Ok(Err((StepStatus::Skipped, why)));
+    let malformed = |e: wasmparser::BinaryReaderError| Error::malformed(&e);
     let mut memories: Vec<(MemoryType, bool)> = Vec::new(); // (type, imported)
     let mut segments: Vec<(u32, Option<u64>, &[u8])> = Vec::new(); // (memory, constant offset, bytes)
     let mut data_section: &[u8] = &[];
     let mut has_data_count = false;
-    let mut bodies = Vec::new();
-    let mut section_start = 8usize;
-    for payload in Parser::new(0).parse_all(bytes) {
-        let payload = payload.map_err(|e| Error::malformed(&e))?;
-        match &payload {
-            Payload::ImportSection(reader) => {
-                for import in reader.clone().into_imports() {
-                    if let TypeRef::Memory(ty) = import.map_err(|e| Error::malformed(&e))?.ty {
+    let mut code = None;
+    // Section by section: the code, most of a module, is not read at all unless
+    // a DataCount section lets it name segments.
+    for section in module::sections(bytes)? {
+        match (section.id, section.custom_name) {
+            (IMPORT_SECTION, None) => {
+                for import in ImportSectionReader::new(section.content_reader()?).map_err(malformed)?.into_imports() {
+                    if let TypeRef::Memory(ty) = import.map_err(malformed)?.ty {
                         memories.push((ty, true));
                     }
                 }
             }
-            Payload::MemorySection(reader) => {
-                for ty in reader.clone() {
-                    memories.push((ty.map_err(|e| Error::malformed(&e))?, false));
+            (MEMORY_SECTION, None) => {
+                for ty in MemorySectionReader::new(section.content_reader()?).map_err(malformed)? {
+                    memories.push((ty.map_err(malformed)?, false));
                 }
             }
-            Payload::DataCountSection { .. } => has_data_count = true,
-            Payload::CodeSectionEntry(body) if has_data_count => bodies.push(body.clone()),
-            Payload::CustomSection(reader)
-                if module::is_object_file_section(reader.name()) =>
-            {
-                return skip(format!(
-                    "custom section `{}`: an object file, not a linked module",
-                    reader.name()
-                ));
+            (DATA_COUNT_SECTION, None) => has_data_count = true,
+            (CODE_SECTION, None) => code = Some(section.clone()),
+            (_, Some(name)) if module::is_object_file_section(name) => {
+                return skip(format!("custom section `{name}`: an object file, not a linked module"));
             }
-            Payload::DataSection(reader) => {
-                data_section = &bytes[section_start..reader.range().end as usize];
-                for data in reader.clone() {
-                    let data = data.map_err(|e| Error::malformed(&e))?;
+            (DATA_SECTION, None) => {
+                data_section = section.raw;
+                for data in DataSectionReader::new(section.content_reader()?).map_err(malformed)? {
+                    let data = data.map_err(malformed)?;
                     match data.kind {
                         DataKind::Passive => {
                             return skip("passive data segments: their indices must stay".into())
@@ -313,10 +315,15 @@ pub fn read_packable<'a>(
             }
             _ => {}
         }
-        if let Some((_, range)) = payload.as_section() {
-            section_start = range.end as usize;
-        }
     }
+    let bodies = match code.filter(|_| has_data_count) {
+        Some(code) => CodeSectionReader::new(code.content_reader()?)
+            .map_err(malformed)?
+            .into_iter()
+            .collect::<wasmparser::Result<Vec<_>>>()
+            .map_err(malformed)?,
+        None => Vec::new(),
+    };
     if segments.is_empty() {
         return Ok(Err((
             StepStatus::Unchanged,
@@ -412,7 +419,7 @@ fn names_data_segment(body: &wasmparser::FunctionBody) -> wasmparser::Result<boo
 /// The address ranges of the non-zero bytes the segments write, in order. Runs that
 /// touch across a segment boundary come out as two ranges with a zero gap.
 pub fn nonzero_runs(segments: &[Segment]) -> Vec<Range<u64>> {
-    let mut runs = Vec::new();
+    let mut runs = Vec::with_capacity(segments.len());
     for segment in segments {
         let mut i = 0;
         let data = segment.data;
@@ -441,14 +448,20 @@ fn next_nonzero(data: &[u8], from: usize) -> Option<usize> {
 /// Joins consecutive runs whose gap is at most `max_gap` bytes: the segments of
 /// the new layout, as address ranges.
 pub fn plan_layout(runs: &[Range<u64>], max_gap: u64) -> Vec<Range<u64>> {
-    let mut spans: Vec<Range<u64>> = Vec::new();
-    for run in runs {
-        match spans.last_mut() {
-            Some(last) if run.start - last.end <= max_gap => last.end = run.end,
-            _ => spans.push(run.clone()),
-        }
-    }
+    let mut spans = runs.to_vec();
+    join_gaps(&mut spans, max_gap);
     spans
+}
+
+/// `plan_layout` in place: joins consecutive spans whose gap is at most `max_gap`.
+fn join_gaps(spans: &mut Vec<Range<u64>>, max_gap: u64) {
+    spans.dedup_by(|next, last| {
+        let joins = next.start - last.end <= max_gap;
+        if joins {
+            last.end = next.end;
+        }
+        joins
+    });
 }
 
 /// The bytes memory holds over `span` after the segments are applied: theirs where
@@ -613,7 +626,7 @@ fn plan_all(memories: &[MemoryData], runs: &[Vec<Range<u64>>]) -> Vec<Plan> {
     let mut plans: Vec<Plan> = Vec::new();
     for &max_gap in GAP_THRESHOLDS {
         for memory_spans in &mut spans {
-            *memory_spans = plan_layout(memory_spans, max_gap);
+            join_gaps(memory_spans, max_gap);
         }
         let segments = spans.iter().map(Vec::len).sum();
         // Merging is monotone in the gap: the same count means the same layout.
