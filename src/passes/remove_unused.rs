@@ -21,8 +21,8 @@
 //!
 //! Cost: one scan of each function body to find what it uses (done while the
 //! input is validated); in the output, sections and function bodies whose
-//! indices keep their numbers are copied raw, the rest are re-encoded through
-//! `wasm-encoder`, in parallel.
+//! indices keep their numbers are copied raw; in the rest, operators are copied
+//! raw too unless their numbers change (see `renumber_body`), in parallel.
 
 use super::PassResult;
 use crate::analysis::items::ModuleItems;
