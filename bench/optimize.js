@@ -487,7 +487,7 @@ async function main() {
     versions: versions(),
     wasmOptArgs: [...WASM_OPT_PASSES, ...WASM_OPT_FEATURES],
     addon: { atStart: addonAtStart, atEnd: addonFingerprint() },
-    runsPolicy: opts.runs ? `${opts.runs}` : '10 up to 1 MiB, 5 up to 8 MiB, 2 up to 16 MiB, 1 above',
+    runsPolicy: opts.runs ? `${opts.runs}` : '10 up to 1 MiB, 5 up to 8 MiB, 3 up to 16 MiB, 2 above',
     wallMs: performance.now() - started,
     phaseMs: { timing: timingMs, sizes: sizesMs },
   }

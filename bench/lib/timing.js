@@ -5,8 +5,10 @@ import { performance } from 'node:perf_hooks'
  * How many timed runs a module of this size gets (fewer for big ones). Modules up
  * to 1 MiB take milliseconds, where the first runs still pay for cold caches and
  * fresh pages: best of 3 read debug web-tree-sitter at 29 ms, best of 20 at 18.
+ * Big ones get at least two: on this shared machine best of 2 read esbuild.wasm
+ * at 151 ms, best of 5 at 104 ms, in runs minutes apart.
  */
-export function runsFor(bytes, { tiny = 10, small = 5, medium = 2, large = 1 } = {}) {
+export function runsFor(bytes, { tiny = 10, small = 5, medium = 3, large = 2 } = {}) {
   if (bytes <= 1024 * 1024) return tiny
   if (bytes <= 8 * 1024 * 1024) return small
   if (bytes <= 16 * 1024 * 1024) return medium
