@@ -85,6 +85,10 @@ impl Streamed {
 pub fn size_of_parts_streamed(parts: &[&[u8]], stop: impl Fn(&[usize]) -> bool) -> Result<Streamed> {
     let fail = |e: std::io::Error| crate::error::Error::internal(format!("zstd failed: {e}"));
     let total: usize = parts.iter().map(|p| p.len()).sum();
+    if total == 0 {
+        // As `size`: nothing costs nothing, not an empty frame.
+        return Ok(Streamed { flushed: Vec::new(), total: Some(0) });
+    }
     let mut encoder = zstd::stream::write::Encoder::new(CountingSink(0), PROXY_LEVEL).map_err(fail)?;
     encoder.window_log(crate::compress::zstd_window_log(total)).map_err(fail)?;
     encoder.include_contentsize(true).map_err(fail)?;

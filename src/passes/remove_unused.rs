@@ -221,36 +221,49 @@ impl IndexMaps {
     }
 }
 
-/// The renumbering, as wasm-encoder's re-encoding hooks.
-struct Renumber<'m>(&'m IndexMaps);
+type Hooked = Result<u32, ReencodeError<String>>;
 
-fn mapped(map: &[u32], index: u32, what: &str) -> Result<u32, ReencodeError<String>> {
-    match map.get(index as usize) {
-        Some(&new) if new != REMOVED => Ok(new),
-        _ => Err(ReencodeError::UserError(format!("a kept item uses removed {what} {index}"))),
+/// wasm-encoder's index hooks over the maps: each index it is shown goes to
+/// `each`, with its space's old → new map and the space's name.
+struct IndexHooks<'m, F> {
+    maps: &'m IndexMaps,
+    each: F,
+}
+
+impl<F: FnMut(&[u32], u32, &str) -> Hooked> Reencode for IndexHooks<'_, F> {
+    type Error = String;
+
+    fn function_index(&mut self, i: u32) -> Hooked {
+        (self.each)(&self.maps.funcs, i, "function")
+    }
+    fn table_index(&mut self, i: u32) -> Hooked {
+        (self.each)(&self.maps.tables, i, "table")
+    }
+    fn global_index(&mut self, i: u32) -> Hooked {
+        (self.each)(&self.maps.globals, i, "global")
+    }
+    fn tag_index(&mut self, i: u32) -> Hooked {
+        (self.each)(&self.maps.tags, i, "tag")
+    }
+    fn element_index(&mut self, i: u32) -> Hooked {
+        (self.each)(&self.maps.elems, i, "element segment")
+    }
+    fn type_index(&mut self, i: u32) -> Hooked {
+        (self.each)(&self.maps.types, i, "type")
     }
 }
 
-impl Reencode for Renumber<'_> {
-    type Error = String;
+/// The renumbering, as wasm-encoder's re-encoding hooks.
+type Renumber<'m> = IndexHooks<'m, fn(&[u32], u32, &str) -> Hooked>;
 
-    fn function_index(&mut self, i: u32) -> Result<u32, ReencodeError<String>> {
-        mapped(&self.0.funcs, i, "function")
-    }
-    fn table_index(&mut self, i: u32) -> Result<u32, ReencodeError<String>> {
-        mapped(&self.0.tables, i, "table")
-    }
-    fn global_index(&mut self, i: u32) -> Result<u32, ReencodeError<String>> {
-        mapped(&self.0.globals, i, "global")
-    }
-    fn tag_index(&mut self, i: u32) -> Result<u32, ReencodeError<String>> {
-        mapped(&self.0.tags, i, "tag")
-    }
-    fn element_index(&mut self, i: u32) -> Result<u32, ReencodeError<String>> {
-        mapped(&self.0.elems, i, "element segment")
-    }
-    fn type_index(&mut self, i: u32) -> Result<u32, ReencodeError<String>> {
-        mapped(&self.0.types, i, "type")
+fn renumbering(maps: &IndexMaps) -> Renumber<'_> {
+    IndexHooks { maps, each: mapped }
+}
+
+fn mapped(map: &[u32], index: u32, what: &str) -> Hooked {
+    match map.get(index as usize) {
+        Some(&new) if new != REMOVED => Ok(new),
+        _ => Err(ReencodeError::UserError(format!("a kept item uses removed {what} {index}"))),
     }
 }
 
@@ -298,7 +311,7 @@ fn rewrite(sections: &[Section<'_>], items: &ModuleItems<'_>, used: &Used, maps:
 
 fn rewrite_types(items: &ModuleItems<'_>, maps: &IndexMaps) -> Rewritten {
     let mut types = wasm_encoder::TypeSection::new();
-    let mut renumber = Renumber(maps);
+    let mut renumber = renumbering(maps);
     for (index, group) in items.rec_groups.iter().enumerate() {
         if maps.types[index] != REMOVED {
             renumber.parse_recursive_type_group(types.ty(), group.clone())?;
@@ -308,7 +321,7 @@ fn rewrite_types(items: &ModuleItems<'_>, maps: &IndexMaps) -> Rewritten {
 }
 
 fn rewrite_imports(items: &ModuleItems<'_>, maps: &IndexMaps) -> Result<Option<Vec<u8>>, ReencodeError<String>> {
-    let mut renumber = Renumber(maps);
+    let mut renumber = renumbering(maps);
     let mut imports = wasm_encoder::ImportSection::new();
     let (mut func, mut table, mut global, mut tag) = (0usize, 0usize, 0usize, 0usize);
     let mut changed = maps.first_changed.ty != UNCHANGED;
@@ -347,7 +360,7 @@ fn rewrite_functions(items: &ModuleItems<'_>, maps: &IndexMaps) -> Rewritten {
 }
 
 fn rewrite_tables(items: &ModuleItems<'_>, maps: &IndexMaps) -> Rewritten {
-    let mut renumber = Renumber(maps);
+    let mut renumber = renumbering(maps);
     let mut tables = wasm_encoder::TableSection::new();
     for (index, table) in items.tables.iter().enumerate().skip(items.imported_tables as usize) {
         if maps.tables[index] == REMOVED {
@@ -363,7 +376,7 @@ fn rewrite_tables(items: &ModuleItems<'_>, maps: &IndexMaps) -> Rewritten {
 }
 
 fn rewrite_globals(items: &ModuleItems<'_>, maps: &IndexMaps) -> Rewritten {
-    let mut renumber = Renumber(maps);
+    let mut renumber = renumbering(maps);
     let mut globals = wasm_encoder::GlobalSection::new();
     for (index, global) in items.globals.iter().enumerate().skip(items.imported_globals as usize) {
         if maps.globals[index] == REMOVED {
@@ -376,7 +389,7 @@ fn rewrite_globals(items: &ModuleItems<'_>, maps: &IndexMaps) -> Rewritten {
 }
 
 fn rewrite_tags(items: &ModuleItems<'_>, maps: &IndexMaps) -> Rewritten {
-    let mut renumber = Renumber(maps);
+    let mut renumber = renumbering(maps);
     let mut tags = wasm_encoder::TagSection::new();
     for (index, tag) in items.tags.iter().enumerate().skip(items.imported_tags as usize) {
         if maps.tags[index] != REMOVED {
@@ -387,7 +400,7 @@ fn rewrite_tags(items: &ModuleItems<'_>, maps: &IndexMaps) -> Rewritten {
 }
 
 fn rewrite_exports(items: &ModuleItems<'_>, maps: &IndexMaps) -> Rewritten {
-    let mut renumber = Renumber(maps);
+    let mut renumber = renumbering(maps);
     let mut exports = wasm_encoder::ExportSection::new();
     for export in &items.exports {
         renumber.parse_export(&mut exports, *export)?;
@@ -396,7 +409,7 @@ fn rewrite_exports(items: &ModuleItems<'_>, maps: &IndexMaps) -> Rewritten {
 }
 
 fn rewrite_elements(items: &ModuleItems<'_>, maps: &IndexMaps, missing_declarations: &[u32]) -> Rewritten {
-    let mut renumber = Renumber(maps);
+    let mut renumber = renumbering(maps);
     let mut elements = wasm_encoder::ElementSection::new();
     for (index, element) in items.elements.iter().enumerate() {
         if maps.elems[index] != REMOVED {
@@ -461,7 +474,7 @@ fn rewrite_code(items: &ModuleItems<'_>, used: &Used, maps: &IndexMaps) -> Rewri
     let code_bytes = kept.iter().map(|(_, body)| body.as_bytes().len()).sum();
     let threads = crate::parallel::threads_for(kept.len(), code_bytes, crate::parallel::CODE_BYTES_PER_THREAD);
     // `None`: the body keeps every number it mentions and is copied raw.
-    let renumbered = crate::parallel::map_init(&kept, threads, || Renumber(maps), |renumber, _, (body_index, body)| -> Result<Option<Vec<u8>>, ReencodeError<String>> {
+    let renumbered = crate::parallel::map_init(&kept, threads, || renumbering(maps), |renumber, _, (body_index, body)| -> Result<Option<Vec<u8>>, ReencodeError<String>> {
         if maps.keeps_numbers_of(&used.body_refs[*body_index]) {
             return Ok(None);
         }
@@ -499,25 +512,21 @@ fn renumber_body(renumber: &mut Renumber<'_>, body: &wasmparser::FunctionBody<'_
         let op = reader.read()?;
         let end = (reader.original_position() - base) as usize;
         replacement.clear();
-        let (old, new) = match op {
+        let renumbered = match op {
             Operator::Call { function_index: i } | Operator::ReturnCall { function_index: i } | Operator::RefFunc { function_index: i } => {
-                (i, renumber.function_index(i)?)
+                Some((i, renumber.function_index(i)?))
             }
-            Operator::GlobalGet { global_index: i } | Operator::GlobalSet { global_index: i } => (i, renumber.global_index(i)?),
-            other => {
-                if only_functions_shift || !shifts_an_index(renumber.0, other.clone())? {
-                    continue;
-                }
-                renumber.instruction(other)?.encode(&mut replacement);
-                (0, 0)
-            }
+            Operator::GlobalGet { global_index: i } | Operator::GlobalSet { global_index: i } => Some((i, renumber.global_index(i)?)),
+            _ => None,
         };
-        if replacement.is_empty() {
-            if old == new {
-                continue;
+        match renumbered {
+            Some((old, new)) if old == new => continue,
+            Some((_, new)) => {
+                replacement.push(raw[start]);
+                new.encode(&mut replacement);
             }
-            replacement.push(raw[start]);
-            new.encode(&mut replacement);
+            None if only_functions_shift || !shifts_an_index(renumber.maps, op.clone())? => continue,
+            None => renumber.instruction(op)?.encode(&mut replacement),
         }
         function.raw(raw[copied_to..start].iter().copied());
         function.raw(replacement.iter().copied());
@@ -529,49 +538,17 @@ fn renumber_body(renumber: &mut Renumber<'_>, body: &wasmparser::FunctionBody<'_
 
 /// Whether `op` mentions an index whose number changes.
 fn shifts_an_index(maps: &IndexMaps, op: wasmparser::Operator<'_>) -> Result<bool, ReencodeError<String>> {
-    let mut shifts = Shifts { maps, found: false };
-    crate::analysis::mentions::mentions(&mut shifts, op, &mut |_| {})?;
-    Ok(shifts.found)
-}
-
-/// Index hooks that note whether any index they are shown changes its number.
-struct Shifts<'m> {
-    maps: &'m IndexMaps,
-    found: bool,
-}
-
-impl Shifts<'_> {
-    fn note(&mut self, map: &[u32], i: u32) -> Result<u32, ReencodeError<String>> {
-        self.found |= map.get(i as usize) != Some(&i);
+    let mut found = false;
+    let note = |map: &[u32], i: u32, _: &str| {
+        found |= map.get(i as usize) != Some(&i);
         Ok(i)
-    }
-}
-
-impl Reencode for Shifts<'_> {
-    type Error = String;
-
-    fn function_index(&mut self, i: u32) -> Result<u32, ReencodeError<String>> {
-        self.note(&self.maps.funcs, i)
-    }
-    fn table_index(&mut self, i: u32) -> Result<u32, ReencodeError<String>> {
-        self.note(&self.maps.tables, i)
-    }
-    fn global_index(&mut self, i: u32) -> Result<u32, ReencodeError<String>> {
-        self.note(&self.maps.globals, i)
-    }
-    fn tag_index(&mut self, i: u32) -> Result<u32, ReencodeError<String>> {
-        self.note(&self.maps.tags, i)
-    }
-    fn element_index(&mut self, i: u32) -> Result<u32, ReencodeError<String>> {
-        self.note(&self.maps.elems, i)
-    }
-    fn type_index(&mut self, i: u32) -> Result<u32, ReencodeError<String>> {
-        self.note(&self.maps.types, i)
-    }
+    };
+    crate::analysis::mentions::mentions(&mut IndexHooks { maps, each: note }, op, &mut |_| {})?;
+    Ok(found)
 }
 
 fn rewrite_data(items: &ModuleItems<'_>, maps: &IndexMaps) -> Rewritten {
-    let mut renumber = Renumber(maps);
+    let mut renumber = renumbering(maps);
     let mut data = wasm_encoder::DataSection::new();
     for segment in &items.data {
         renumber.parse_data(&mut data, segment.clone())?;
