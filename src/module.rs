@@ -12,7 +12,11 @@ use wasmparser::{
 };
 
 pub const CUSTOM_SECTION: u8 = 0;
+pub const IMPORT_SECTION: u8 = 2;
+pub const MEMORY_SECTION: u8 = 5;
+pub const CODE_SECTION: u8 = 10;
 pub const DATA_SECTION: u8 = 11;
+pub const DATA_COUNT_SECTION: u8 = 12;
 
 /// The 8 bytes every core module starts with: magic, then version 1.
 const MODULE_HEADER: [u8; 8] = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];

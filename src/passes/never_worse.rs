@@ -95,33 +95,37 @@ pub fn changed_sections<'a>(input: &[Section<'a>], output: &[Section<'a>]) -> Ch
 /// their first few hundred KB compressed to show a saving that settles the
 /// verdict. The two sides are measured side by side when both are big.
 fn changed_wire_sizes(changed: &ChangedSections<'_>, enough: usize) -> Result<(wire::Measured, usize)> {
+    // The stream checks against the output's size once that is known. When the
+    // output's side is measured on a second thread, which flush the stream stops at
+    // depends on timing, so the answer is taken from the sizes at every flush
+    // (`reaching`), which do not.
+    let added_size = AtomicUsize::new(usize::MAX);
+    let measure_added = || {
+        let size = wire::streamed_size(&changed.added);
+        if let Ok(size) = size {
+            added_size.store(size, AtomicOrdering::Release);
+        }
+        size
+    };
+    let stream_removed = || {
+        wire::size_of_parts_streamed(&changed.removed, |flushed| {
+            let added = added_size.load(AtomicOrdering::Acquire);
+            added != usize::MAX && flushed.last() >= Some(&added.saturating_add(enough))
+        })
+    };
     // A second thread pays from a few hundred KB a side (debug web-tree-sitter's
     // 820 KB against 318 KB: 16.7 → 14.5 ms for the whole transform).
     let big = |parts: &[&[u8]]| parts.iter().map(|p| p.len()).sum::<usize>() > 256 * 1024;
-    if !(big(&changed.removed) && big(&changed.added)) {
-        let added = wire::streamed_size(&changed.added)?;
-        let target = added.saturating_add(enough);
-        let removed = wire::size_of_parts_streamed(&changed.removed, |flushed| flushed.last() >= Some(&target))?;
-        return Ok((removed.reaching(target), added));
-    }
-    // The stream checks against the output's size once that is known; which flush
-    // it stops at then depends on timing, so the answer is taken from the sizes at
-    // every flush (`reaching`), which do not.
-    let added_size = AtomicUsize::new(usize::MAX);
-    let (removed, added) = std::thread::scope(|scope| {
-        let added = scope.spawn(|| {
-            let size = wire::streamed_size(&changed.added);
-            if let Ok(size) = size {
-                added_size.store(size, AtomicOrdering::Release);
-            }
-            size
-        });
-        let removed = wire::size_of_parts_streamed(&changed.removed, |flushed| {
-            let added = added_size.load(AtomicOrdering::Acquire);
-            added != usize::MAX && flushed.last() >= Some(&added.saturating_add(enough))
-        });
-        (removed, added.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
-    });
+    let (removed, added) = if big(&changed.removed) && big(&changed.added) {
+        std::thread::scope(|scope| {
+            let added = scope.spawn(measure_added);
+            let removed = stream_removed();
+            (removed, added.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+        })
+    } else {
+        let added = measure_added();
+        (stream_removed(), added)
+    };
     let added = added?;
     Ok((removed?.reaching(added.saturating_add(enough)), added))
 }

@@ -75,7 +75,7 @@
 
 use super::PassResult;
 use crate::error::{Error, Result};
-use crate::module::{self, DATA_SECTION};
+use crate::module::{self, CODE_SECTION, DATA_COUNT_SECTION, DATA_SECTION, IMPORT_SECTION, MEMORY_SECTION};
 use crate::options::Options;
 use crate::report::{Step, StepStatus};
 use std::borrow::Cow;
@@ -111,10 +111,6 @@ pub const MIN_SAVING_PER_10K_MODULE_BYTES: u64 = 5;
 /// good as the best; of those the smallest gap wins.
 pub const NEAR_BEST_PER_MILLE: u64 = 5;
 
-const IMPORT_SECTION: u8 = 2;
-const MEMORY_SECTION: u8 = 5;
-const CODE_SECTION: u8 = 10;
-const DATA_COUNT_SECTION: u8 = 12;
 const DATA_NAMES_SUBSECTION: u8 = 9;
 
 /// One active segment with a constant offset.
