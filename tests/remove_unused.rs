@@ -406,3 +406,52 @@ fn every_kind_of_renumbered_operator_runs_the_same() {
     }
     assert_eq!(call_i32(&output, "run", &[1]), Ok(vec![4 * 1 + 24]));
 }
+
+#[test]
+fn calls_and_globals_renumbered_in_place_run_the_same() {
+    // Only function and global numbers shift (the dead function shares its type
+    // with live ones), so bodies are patched where validation found their calls,
+    // `ref.func`s and global accesses. `$f127` moves from index 128 to 127, so its
+    // index shrinks from two LEB128 bytes to one mid-body; `$f299`'s stays two.
+    let helpers: String = (0..300).map(|n| format!("(func $f{n} (result i32) i32.const {n})\n")).collect();
+    let all_helpers: String = (0..300).map(|n| format!(" $f{n}")).collect();
+    let (input, output, step) = optimize(&format!(
+        r#"(module
+             (global $dead_g (mut i32) (i32.const 5))
+             (global $g (mut i32) (i32.const 7))
+             (table 300 funcref)
+             (elem (i32.const 0){all_helpers})
+             (func $dead (result i32) global.get $dead_g)
+             {helpers}
+             (func $tail (result i32) return_call $f127)
+             (func (export "run") (param i32) (result i32)
+               local.get 0 call $f127 i32.add
+               call $f0 i32.add
+               call $f299 i32.add
+               global.get $g i32.add
+               ref.func $f3 ref.is_null i32.add
+               call $tail i32.add
+               local.get 0 global.set $g
+               global.get $g i32.add))"#
+    ));
+    assert_eq!(step.detail, "removed 1 functions, 1 globals");
+    for x in [0, 1, -7, 1000] {
+        same_results(&input, &output, "run", &[x]);
+    }
+    assert_eq!(call_i32(&output, "run", &[1]), Ok(vec![1 + 127 + 0 + 299 + 7 + 0 + 127 + 1]));
+}
+
+#[test]
+fn a_global_read_by_an_operator_other_than_global_get_is_renumbered_too() {
+    // `global.atomic.get` is no index site (see `analysis::used::index_site`), so
+    // this body is read operator by operator; left unrenumbered, it would name a
+    // global that no longer exists and fail validation.
+    let (_, output, step) = optimize(
+        r#"(module
+             (global $dead (mut i64) (i64.const 5))
+             (global $g (mut i32) (i32.const 7))
+             (func (export "get") (result i32) global.get $g global.atomic.get seqcst $g i32.add))"#,
+    );
+    assert_eq!(step.detail, "removed 1 globals");
+    assert_eq!(counts(&output).0, 1);
+}

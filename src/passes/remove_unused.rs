@@ -19,14 +19,16 @@
 //! bytes no codec reliably keeps while costing a rewrite and a full validation
 //! (biome.wasm's 3 unused types: 0.4 s for at most 120 bytes).
 //!
-//! Cost: one scan of each function body to find what it uses (done while the
-//! input is validated); in the output, sections and function bodies whose
-//! indices keep their numbers are copied raw; in the rest, operators are copied
-//! raw too unless their numbers change (see `renumber_body`), in parallel.
+//! Cost: one scan of each function body to find what it uses and where its
+//! calls and global accesses sit (done while the input is validated); in the
+//! output, sections and function bodies whose indices keep their numbers are
+//! copied raw; where only function and global numbers change, bodies are copied
+//! with those indices patched in place (`renumber_sites`); the rest are read
+//! operator by operator (`renumber_body`). In parallel.
 
 use super::PassResult;
 use crate::analysis::items::ModuleItems;
-use crate::analysis::used::{used_items, BodyScanResult, HighestRefs, Used};
+use crate::analysis::used::{index_site, used_items, BodyScanResult, HighestRefs, SiteIndex, Used};
 use crate::error::Result;
 use crate::module::{self, Section};
 use crate::options::Options;
@@ -175,9 +177,14 @@ impl IndexMaps {
     /// Whether, in a body whose highest indices are `refs`, only function indices
     /// can change: then only `call`, `return_call` and `ref.func` need rewriting.
     fn keeps_all_but_function_numbers_of(&self, refs: &HighestRefs) -> bool {
+        fits(refs.global, self.first_changed.global) && self.keeps_all_but_function_and_global_numbers_of(refs)
+    }
+
+    /// Whether, in a body whose highest indices are `refs`, only function and
+    /// global indices can change.
+    fn keeps_all_but_function_and_global_numbers_of(&self, refs: &HighestRefs) -> bool {
         let f = &self.first_changed;
         fits(refs.table, f.table)
-            && fits(refs.global, f.global)
             && fits(refs.tag, f.tag)
             && fits(refs.elem, f.elem)
             && fits(refs.ty, f.ty)
@@ -475,11 +482,14 @@ fn rewrite_code(items: &ModuleItems<'_>, used: &Used, maps: &IndexMaps) -> Rewri
     let threads = crate::parallel::threads_for(kept.len(), code_bytes, crate::parallel::CODE_BYTES_PER_THREAD);
     // `None`: the body keeps every number it mentions and is copied raw.
     let renumbered = crate::parallel::map_init(&kept, threads, || renumbering(maps), |renumber, _, (body_index, body)| -> Result<Option<Vec<u8>>, ReencodeError<String>> {
-        if maps.keeps_numbers_of(&used.body_refs[*body_index]) {
+        let refs = &used.body_refs[*body_index];
+        if maps.keeps_numbers_of(refs) {
             return Ok(None);
         }
-        let only_functions_shift = maps.keeps_all_but_function_numbers_of(&used.body_refs[*body_index]);
-        renumber_body(renumber, body, only_functions_shift).map(Some)
+        if let (true, Some(sites)) = (maps.keeps_all_but_function_and_global_numbers_of(refs), &used.body_sites[*body_index]) {
+            return renumber_sites(maps, body.as_bytes(), sites).map(Some);
+        }
+        renumber_body(renumber, body, maps.keeps_all_but_function_numbers_of(refs)).map(Some)
     });
     let mut code = wasm_encoder::CodeSection::new();
     for ((_, body), renumbered) in kept.iter().zip(renumbered) {
@@ -491,7 +501,35 @@ fn rewrite_code(items: &ModuleItems<'_>, used: &Used, maps: &IndexMaps) -> Rewri
     Ok(encoded(&code))
 }
 
-/// One body with its indices renumbered, as raw bytes for the code section.
+/// A body in which only function and global numbers change, all of them at its
+/// index `sites` (see `analysis::used::index_site`): copied byte for byte with
+/// the new index written after each site's opcode, no operator decoded.
+fn renumber_sites(maps: &IndexMaps, raw: &[u8], sites: &[u32]) -> Rewritten {
+    use wasm_encoder::Encode;
+    let mut out = Vec::with_capacity(raw.len());
+    let mut copied_to = 0;
+    for &site in sites {
+        let index_at = site as usize + 1;
+        let mut reader = wasmparser::BinaryReader::new(&raw[index_at..], 0);
+        let old = reader.read_var_u32()?;
+        let new = match index_site(raw[site as usize]) {
+            Some(SiteIndex::Function) => mapped(&maps.funcs, old, "function")?,
+            Some(SiteIndex::Global) => mapped(&maps.globals, old, "global")?,
+            None => return Err(ReencodeError::UserError(format!("no index site at body offset {site}"))),
+        };
+        if new != old {
+            out.extend_from_slice(&raw[copied_to..index_at]);
+            new.encode(&mut out);
+            copied_to = index_at + reader.current_position();
+        }
+    }
+    out.extend_from_slice(&raw[copied_to..]);
+    Ok(out)
+}
+
+/// One body with its indices renumbered, as raw bytes for the code section, for
+/// bodies `renumber_sites` cannot take (a table, tag, element segment or type
+/// number changes, or an operator other than a site names a function or global).
 /// wasm-encoder re-encodes the locals and each operator whose numbers change,
 /// except the commonest (calls, `ref.func`, `global.get`/`set`: one opcode byte
 /// and one index), which keep their opcode byte and get the new index after it.
