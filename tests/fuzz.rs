@@ -5,8 +5,9 @@
 //!   through `transform` with every option; the output must validate, never be bigger
 //!   raw (unless `allow_raw_growth`), and keep imports and exports (names, kinds,
 //!   types). Half the cases have no imports and canonical NaNs and are run in wasmi,
-//!   original against optimized, with the same arguments: same results, same traps,
-//!   same exported globals and memory.
+//!   original against optimized, with the same arguments: same results, same traps
+//!   (running out of fuel and out of call stack count as one), same exported
+//!   globals and memory.
 //! - `arbitrary_bytes`: random bytes, and damaged wasm-smith and real modules, through
 //!   `transform`, `inspect` and `compress`: no panic, an error with an offset inside
 //!   the input, and every compressed output decodes to the input.
