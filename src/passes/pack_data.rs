@@ -572,17 +572,16 @@ fn best_candidate(
     let old_raw = old_section.len();
     let needed = least_saving(module_raw);
     let old_payload: usize = memories.iter().flat_map(|m| &m.segments).map(|s| s.data.len()).sum();
-    // The same two rules as below, on bounds: a layout that fails them here fails
-    // them exactly, and is not planned in full.
-    let mut plans = plan_all(memories, runs, |segments, payload, least_raw| {
-        let bound = Plan { max_gap: 0, segments, raw: least_raw, payload };
-        segments <= MAX_SEGMENTS && (growth > 0 || least_raw <= old_raw) && most_saved(old_raw, old_payload, &bound) as u64 >= needed
-    });
-    plans.retain(|plan| plan.segments <= MAX_SEGMENTS && (growth > 0 || plan.raw <= old_raw));
-    if plans.is_empty() {
-        return Ok(None);
-    }
-    plans.retain(|plan| most_saved(old_raw, old_payload, plan) as u64 >= needed);
+    // The engine's segment limit, the raw rule, and the `most_saved` bound. Asked
+    // first of each layout with a lower bound for its raw size, which can only
+    // make a layout look better: one that fails then fails exactly, and is never sized.
+    let may_pay = |plan: &Plan| {
+        plan.segments <= MAX_SEGMENTS
+            && (growth > 0 || plan.raw <= old_raw)
+            && most_saved(old_raw, old_payload, plan) as u64 >= needed
+    };
+    let mut plans = plan_all(memories, runs, may_pay);
+    plans.retain(may_pay);
     if plans.is_empty() {
         return Ok(None);
     }
@@ -643,13 +642,12 @@ struct Plan {
     payload: usize,
 }
 
-/// A plan for each distinct layout of `GAP_THRESHOLDS` that `may_pay(segments,
-/// payload, least_raw)` allows, `least_raw` being a lower bound on its encoded
-/// size. Segment counts and payloads of every layout come from one pass over the
+/// A plan for each distinct layout of `GAP_THRESHOLDS` that `may_pay` allows
+/// when shown the plan with a lower bound for its encoded size. Segment counts and payloads of every layout come from one pass over the
 /// runs (`shapes`), so a layout the rule must turn down costs no pass of its own:
 /// planning every layout in full took 1.6 of brotli-wasm's 2.5 ms in this pass,
 /// though none could be applied.
-fn plan_all(memories: &[MemoryData], runs: &[Vec<Range<u64>>], may_pay: impl Fn(usize, usize, usize) -> bool) -> Vec<Plan> {
+fn plan_all(memories: &[MemoryData], runs: &[Vec<Range<u64>>], may_pay: impl Fn(&Plan) -> bool) -> Vec<Plan> {
     let shapes: Vec<Vec<Shape>> = runs.iter().map(|r| shapes(r)).collect();
     let least_headers: Vec<usize> = memories.iter().zip(runs).map(|(m, r)| least_header_len(m, r)).collect();
     let mut plans = Vec::new();
@@ -662,7 +660,7 @@ fn plan_all(memories: &[MemoryData], runs: &[Vec<Range<u64>>], may_pay: impl Fn(
         }
         let payload = shapes.iter().map(|s| s[k].payload).sum();
         let least_raw = payload + shapes.iter().zip(&least_headers).map(|(s, h)| s[k].segments * h).sum::<usize>();
-        if may_pay(segments, payload, least_raw) {
+        if may_pay(&Plan { max_gap, segments, raw: least_raw, payload }) {
             let raw = encoded_len_of(memories.iter().zip(runs).map(|(m, r)| (m, joined(r, max_gap))));
             plans.push(Plan { max_gap, segments, raw, payload });
         }
