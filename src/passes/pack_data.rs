@@ -65,16 +65,16 @@
 //! parallel, when DataCount exists and a layout would be applied: no need to read
 //! it otherwise), one scan of the data bytes, and one proxy compression of the
 //! input's data section and of each distinct candidate the raw rule allows (about
-//! 15 ms each for esbuild's 4 MB of data), candidates compressed in parallel. Each
-//! candidate's raw size is computed before it is built, so with the default (no
-//! raw growth) most are turned down without compressing anything; and before
-//! that, one pass over the runs gives every layout's segment count and payload,
-//! hence a lower bound on its raw size, so a layout the bound already rules out
-//! is not even sized. The rest must
-//! pass a bound first: a layout cannot save more than the header bytes and zeros
-//! it drops (`most_saved`); when that is under the saving the rule asks for, the
-//! layout is not compressed. tiktoken's one raw-neutral layout, 7 bytes smaller
-//! over 4.9 MB of data, is turned down this way in milliseconds instead of 20.
+//! 15 ms each for esbuild's 4 MB of data), candidates compressed in parallel.
+//! One pass over the runs gives every layout's segment count and payload, hence
+//! a lower bound on its raw size; each layout's raw size is computed before it
+//! is built, and only for layouts that bound does not already rule out. So with
+//! the default (no raw growth) most are turned down without compressing
+//! anything. The rest must pass a bound first: a layout cannot save more than
+//! the header bytes and zeros it drops (`most_saved`); when that is under the
+//! saving the rule asks for, the layout is not compressed. tiktoken's one
+//! raw-neutral layout, 7 bytes smaller over 4.9 MB of data, is turned down this
+//! way in milliseconds instead of 20.
 
 use super::PassResult;
 use crate::error::{Error, Result};
@@ -643,8 +643,9 @@ struct Plan {
 }
 
 /// A plan for each distinct layout of `GAP_THRESHOLDS` that `may_pay` allows
-/// when shown the plan with a lower bound for its encoded size. Segment counts and payloads of every layout come from one pass over the
-/// runs (`shapes`), so a layout the rule must turn down costs no pass of its own:
+/// when shown the plan with a lower bound for its encoded size. Segment counts
+/// and payloads of every layout come from one pass over the runs (`shapes`), so
+/// a layout the rule must turn down costs no pass of its own:
 /// planning every layout in full took 1.6 of brotli-wasm's 2.5 ms in this pass,
 /// though none could be applied.
 fn plan_all(memories: &[MemoryData], runs: &[Vec<Range<u64>>], may_pay: impl Fn(&Plan) -> bool) -> Vec<Plan> {

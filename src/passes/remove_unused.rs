@@ -509,22 +509,39 @@ fn renumber_sites(maps: &IndexMaps, raw: &[u8], sites: &[u32]) -> Rewritten {
     let mut out = Vec::with_capacity(raw.len());
     let mut copied_to = 0;
     for &site in sites {
-        let index_at = site as usize + 1;
-        let mut reader = wasmparser::BinaryReader::new(&raw[index_at..], 0);
-        let old = reader.read_var_u32()?;
-        let new = match index_site(raw[site as usize]) {
-            Some(SiteIndex::Function) => mapped(&maps.funcs, old, "function")?,
-            Some(SiteIndex::Global) => mapped(&maps.globals, old, "global")?,
-            None => return Err(ReencodeError::UserError(format!("no index site at body offset {site}"))),
+        let Some(site) = renumbered_site(maps, raw, site as usize)? else {
+            return Err(ReencodeError::UserError(format!("no index site at body offset {site}")));
         };
-        if new != old {
-            out.extend_from_slice(&raw[copied_to..index_at]);
-            new.encode(&mut out);
-            copied_to = index_at + reader.current_position();
+        if site.new != site.old {
+            out.extend_from_slice(&raw[copied_to..=site.opcode_at]);
+            site.new.encode(&mut out);
+            copied_to = site.end;
         }
     }
     out.extend_from_slice(&raw[copied_to..]);
     Ok(out)
+}
+
+/// An index site's operator (see `analysis::used::index_site`) with its index
+/// renumbered: the opcode byte at `opcode_at`, then the index up to `end`.
+struct RenumberedSite {
+    opcode_at: usize,
+    old: u32,
+    new: u32,
+    end: usize,
+}
+
+/// The operator starting at `at` in a body's bytes `raw`, renumbered, if it is an
+/// index site; `None` for any other operator.
+fn renumbered_site(maps: &IndexMaps, raw: &[u8], at: usize) -> Result<Option<RenumberedSite>, ReencodeError<String>> {
+    let Some(space) = index_site(raw[at]) else { return Ok(None) };
+    let mut reader = wasmparser::BinaryReader::new(&raw[at + 1..], 0);
+    let old = reader.read_var_u32()?;
+    let new = match space {
+        SiteIndex::Function => mapped(&maps.funcs, old, "function")?,
+        SiteIndex::Global => mapped(&maps.globals, old, "global")?,
+    };
+    Ok(Some(RenumberedSite { opcode_at: at, old, new, end: at + 1 + reader.current_position() }))
 }
 
 /// One body with its indices renumbered, as raw bytes for the code section, for
@@ -538,7 +555,6 @@ fn renumber_sites(maps: &IndexMaps, raw: &[u8], sites: &[u32]) -> Rewritten {
 /// operator of every renumbered body took 4.5 of debug web-tree-sitter's 12 ms.
 fn renumber_body(renumber: &mut Renumber<'_>, body: &wasmparser::FunctionBody<'_>, only_functions_shift: bool) -> Rewritten {
     use wasm_encoder::Encode;
-    use wasmparser::Operator;
     let mut function = renumber.new_function_with_parsed_locals(body)?;
     let raw = body.as_bytes();
     let base = body.get_binary_reader().original_position();
@@ -550,18 +566,11 @@ fn renumber_body(renumber: &mut Renumber<'_>, body: &wasmparser::FunctionBody<'_
         let op = reader.read()?;
         let end = (reader.original_position() - base) as usize;
         replacement.clear();
-        let renumbered = match op {
-            Operator::Call { function_index: i } | Operator::ReturnCall { function_index: i } | Operator::RefFunc { function_index: i } => {
-                Some((i, renumber.function_index(i)?))
-            }
-            Operator::GlobalGet { global_index: i } | Operator::GlobalSet { global_index: i } => Some((i, renumber.global_index(i)?)),
-            _ => None,
-        };
-        match renumbered {
-            Some((old, new)) if old == new => continue,
-            Some((_, new)) => {
+        match renumbered_site(renumber.maps, raw, start)? {
+            Some(site) if site.old == site.new => continue,
+            Some(site) => {
                 replacement.push(raw[start]);
-                new.encode(&mut replacement);
+                site.new.encode(&mut replacement);
             }
             None if only_functions_shift || !shifts_an_index(renumber.maps, op.clone())? => continue,
             None => renumber.instruction(op)?.encode(&mut replacement),
