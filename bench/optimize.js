@@ -26,34 +26,13 @@ import { mapLimit } from './lib/pool.js'
 import { BrotliCache, sha256 } from './lib/sizes.js'
 import { bestOf, bestOfTimed, runsFor } from './lib/timing.js'
 import { droppedRequiredSections } from './lib/wasm.js'
+import { WASM_OPT_FEATURES, WASM_OPT_PASSES } from './lib/wasm-opt.js'
 
 const OUT_DIR = join(CORPUS_DIR, 'out')
 const RESULTS_DIR = join(BENCH_DIR, 'results')
 const CLI_PATH = join(REPO_DIR, 'js', 'cli.js')
 const WALRUS_SCRIPT = join(BENCH_DIR, 'lib', 'walrus-roundtrip.js')
 const PEER_TIMEOUT_MS = 10 * 60_000
-
-/** wasm-opt passes equivalent to what wasm-squeeze does by default. */
-export const WASM_OPT_PASSES = ['--strip-debug', '--strip-producers', '--memory-packing', '--remove-unused-module-elements']
-
-/**
- * Features browsers ship, enabled one by one: `--all-features` would let
- * wasm-opt emit encodings (GC, typed function references, …) V8 rejects.
- * Threads (atomics) and legacy exception handling are shipped and are used by
- * Emscripten builds.
- */
-export const WASM_OPT_FEATURES = [
-  '--enable-bulk-memory',
-  '--enable-sign-ext',
-  '--enable-mutable-globals',
-  '--enable-nontrapping-float-to-int',
-  '--enable-simd',
-  '--enable-reference-types',
-  '--enable-multivalue',
-  '--enable-tail-call',
-  '--enable-exception-handling',
-  '--enable-threads',
-]
 
 const TOOLS = ['ours', 'cli', 'wasm-opt', 'walrus']
 
