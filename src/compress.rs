@@ -100,12 +100,17 @@ pub fn brotli_window_log(len: usize) -> u32 {
 }
 
 pub fn zstd(bytes: &[u8], level: i32) -> Result<Vec<u8>> {
-    use zstd::zstd_safe::CParameter;
     let fail = |e: std::io::Error| Error::internal(format!("zstd failed: {e}"));
     let mut compressor = zstd::bulk::Compressor::new(level).map_err(fail)?;
-    compressor.set_parameter(CParameter::WindowLog(zstd_window_log(bytes.len()))).map_err(fail)?;
-    compressor.include_contentsize(true).map_err(fail)?;
+    configure_zstd(&mut compressor, bytes.len()).map_err(fail)?;
     compressor.compress(bytes).map_err(fail)
+}
+
+/// What `zstd` sets on a compressor for an input of `len` bytes: its window, and
+/// the content size in the frame header.
+pub fn configure_zstd(compressor: &mut zstd::bulk::Compressor<'_>, len: usize) -> std::io::Result<()> {
+    compressor.set_parameter(zstd::zstd_safe::CParameter::WindowLog(zstd_window_log(len)))?;
+    compressor.include_contentsize(true)
 }
 
 /// The zstd window for an input: large enough to hold it, at most 8 MiB.

@@ -144,15 +144,29 @@ pub fn estimated_size(parts: &[&[u8]]) -> Result<usize> {
         return size_of_parts(parts);
     }
     let sample_bytes = (total / 8 / SAMPLES).clamp(*SAMPLE_BYTES.start(), *SAMPLE_BYTES.end());
-    let mut raw = 0;
-    let mut compressed = 0;
-    for k in 0..SAMPLES {
-        let start = total / SAMPLES * k;
-        let sample = logical_range(parts, start, sample_bytes);
-        raw += sample.len();
-        compressed += size(&sample)?;
-    }
+    let samples: Vec<Vec<u8>> = (0..SAMPLES).map(|k| logical_range(parts, total / SAMPLES * k, sample_bytes)).collect();
+    // Each thread keeps one compression context for its samples: creating a
+    // context cost as much as compressing a 16 KB sample with it.
+    let threads = crate::parallel::threads_for(SAMPLES, SAMPLES * sample_bytes, SAMPLE_BYTES_PER_THREAD);
+    let sizes = crate::parallel::map_init(&samples, threads, || None, |context, _, sample| sample_size(context, sample));
+    let compressed = sizes.into_iter().sum::<Result<usize>>()?;
+    let raw: usize = samples.iter().map(Vec::len).sum();
     Ok((total as u128 * compressed as u128).div_ceil(raw.max(1) as u128) as usize)
+}
+
+/// Samples below this many bytes per thread are compressed on one: a 16 KB sample
+/// takes about as long as starting a thread, several of them pay for it.
+const SAMPLE_BYTES_PER_THREAD: usize = 32 * 1024;
+
+/// `size(sample)`, through `context` (made on first use, then reused).
+fn sample_size(context: &mut Option<zstd::bulk::Compressor<'static>>, sample: &[u8]) -> Result<usize> {
+    let fail = |e: std::io::Error| crate::error::Error::internal(format!("zstd failed: {e}"));
+    let compressor = match context {
+        Some(compressor) => compressor,
+        None => context.insert(zstd::bulk::Compressor::new(PROXY_LEVEL).map_err(fail)?),
+    };
+    crate::compress::configure_zstd(compressor, sample.len()).map_err(fail)?;
+    Ok(compressor.compress(sample).map_err(fail)?.len())
 }
 
 /// `len` bytes from `start` of the parts' concatenation (fewer at its end).
@@ -224,6 +238,24 @@ mod tests {
     fn small_inputs_are_measured_exactly() {
         let text = b"the same words, the same words, the same words".repeat(100);
         assert_eq!(estimated_size(&[&text[..500], &text[500..]]).unwrap(), size(&text).unwrap());
+    }
+
+    #[test]
+    fn samples_measure_as_alone_whatever_context_and_thread_compresses_them() {
+        // Mixed content, so that a context that kept anything from the sample
+        // before would show in the sizes.
+        let parts = [text(200 << 10, 4, 3), vec![0; 50 << 10], text(150 << 10, 16, 5)];
+        let parts: Vec<&[u8]> = parts.iter().map(Vec::as_slice).collect();
+        let total: usize = parts.iter().map(|p| p.len()).sum();
+        let sample_bytes = *SAMPLE_BYTES.start();
+        let (mut raw, mut compressed) = (0, 0);
+        for k in 0..SAMPLES {
+            let sample = logical_range(&parts, total / SAMPLES * k, sample_bytes);
+            raw += sample.len();
+            compressed += size(&sample).unwrap();
+        }
+        let expected = (total * compressed).div_ceil(raw);
+        assert_eq!(estimated_size(&parts).unwrap(), expected);
     }
 
     #[test]
