@@ -17,7 +17,7 @@ import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { BENCH_DIR, CORPUS_DIR, REPO_DIR, loadCorpus } from './lib/corpus.js'
 import { failureReason, run, runOrThrow } from './lib/exec.js'
-import { formatBytes, markdownTable, ratio } from './lib/format.js'
+import { formatBytes, formatChange, formatPercent, markdownTable, ratio } from './lib/format.js'
 import { gitRevision, machineInfo, toolVersion } from './lib/machine.js'
 import { mapLimit } from './lib/pool.js'
 import { BrotliCache } from './lib/sizes.js'
@@ -27,6 +27,8 @@ const OUT_DIR = join(CORPUS_DIR, 'out', 'indices')
 const RESULTS_DIR = join(BENCH_DIR, 'results')
 const STRIP = ['--strip-debug', '--strip-producers']
 const VARIANTS = { roundTrip: [], reordered: ['--reorder-functions'] }
+/** Reordering moves brotli sizes by tenths of a percent: two decimals. */
+const change = (r) => formatChange(r, 2)
 
 /** bench/index_stats.rs over the files: one parsed JSON object per file, by path. */
 async function indexStats(paths) {
@@ -49,13 +51,6 @@ async function wireSides(file, brotli) {
   return { ok: true, ...sides }
 }
 
-/** 1.00123 → "+0.12%": reordering moves brotli sizes by tenths of a percent. */
-function change(r) {
-  if (r == null) return '—'
-  const pct = (r - 1) * 100
-  return `${pct >= 0 ? '+' : '−'}${Math.abs(pct).toFixed(2)}%`
-}
-
 function saving(space) {
   return space.bytesNow - space.bytesByUse
 }
@@ -69,7 +64,7 @@ function row(entry) {
     formatBytes(s.bytes),
     String(s.functions.count),
     bytesOf(s.functions),
-    `${((saving(s.functions) / s.bytes) * 100).toFixed(2)}%`,
+    formatPercent(saving(s.functions), s.bytes),
     reordered('raw'),
     reordered('brotli'),
     `${s.types.count} / ${s.duplicateTypes}`,
@@ -122,7 +117,7 @@ function renderMarkdown(meta, entries, t) {
     formatBytes(t.bytes),
     '',
     `${formatBytes(t.functionBytesNow)} → ${formatBytes(t.functionBytesByUse)}`,
-    `${(((t.functionBytesNow - t.functionBytesByUse) / t.bytes) * 100).toFixed(2)}%`,
+    formatPercent(t.functionBytesNow - t.functionBytesByUse, t.bytes),
     change(ratio(w.reorderedRaw, w.roundTripRaw)),
     change(ratio(w.reorderedBrotli, w.roundTripBrotli)),
     `— / ${t.duplicateTypes}`,
@@ -145,7 +140,7 @@ function renderMarkdown(meta, entries, t) {
     '## Summary',
     '',
     `- Duplicate types: ${t.duplicateTypes} in ${entries.length} modules; ${t.modulesOver128Types} modules have more than 128 types.`,
-    `- Numbering functions by use could save at most ${formatBytes(t.functionBytesNow - t.functionBytesByUse)} raw (${(((t.functionBytesNow - t.functionBytesByUse) / t.bytes) * 100).toFixed(2)}% of the inputs); types ${formatBytes(t.typeBytesNow - t.typeBytesByUse)}, globals ${formatBytes(t.globalBytesNow - t.globalBytesByUse)}.`,
+    `- Numbering functions by use could save at most ${formatBytes(t.functionBytesNow - t.functionBytesByUse)} raw (${formatPercent(t.functionBytesNow - t.functionBytesByUse, t.bytes)} of the inputs); types ${formatBytes(t.typeBytesNow - t.typeBytesByUse)}, globals ${formatBytes(t.globalBytesNow - t.globalBytesByUse)}.`,
     `- On the wire, reordering functions by use (wasm-opt, ${w.modules} modules): raw ${change(ratio(w.reorderedRaw, w.roundTripRaw))}, brotli-11 ${change(ratio(w.reorderedBrotli, w.roundTripBrotli))} in total; brotli grew for ${w.brotliGrew} modules and shrank for ${w.brotliShrank}.`,
     ...(failed.length ? ['', '## Not measured', '', ...failed] : []),
     '',

@@ -13,12 +13,17 @@ export function formatRatio(ratio, digits = 3) {
   return ratio == null || !Number.isFinite(ratio) ? '—' : ratio.toFixed(digits)
 }
 
-/** 0.8123 → "−18.8%" (change relative to 1). */
-export function formatChange(ratio) {
+/** 0.8123 → "−18.8%" (change relative to 1), with `digits` decimals. */
+export function formatChange(ratio, digits = 1) {
   if (ratio == null || !Number.isFinite(ratio)) return '—'
   const pct = (ratio - 1) * 100
-  if (Math.abs(pct) < 0.05) return '0.0%'
-  return `${pct > 0 ? '+' : '−'}${Math.abs(pct).toFixed(1)}%`
+  if (Math.abs(pct) < 0.5 * 10 ** -digits) return `${(0).toFixed(digits)}%`
+  return `${pct > 0 ? '+' : '−'}${Math.abs(pct).toFixed(digits)}%`
+}
+
+/** `part` as a percentage of `whole`: 12, 1000 → "1.20%". */
+export function formatPercent(part, whole, digits = 2) {
+  return whole ? `${((part / whole) * 100).toFixed(digits)}%` : '—'
 }
 
 /** Milliseconds, with fewer decimals as they grow. */
