@@ -25,6 +25,7 @@ function twoCopies(t, name) {
   return { original, optimized }
 }
 
+const pruned = []
 for (const [name, { wasm }] of Object.entries(PACKAGES)) {
   test(`${name}: the optimized wasm gives the same results`, async (t) => {
     const { original, optimized } = twoCopies(t, name)
@@ -36,9 +37,17 @@ for (const [name, { wasm }] of Object.entries(PACKAGES)) {
     writeFileSync(path.join(optimized, wasm), output)
     const [before, after] = [runPackage(name, original), runPackage(name, optimized)]
     assert.deepEqual(after, before)
+    const applied = (pass) => report.steps.some((s) => s.pass === pass && s.status === 'applied')
+    if (applied('strip') && applied('remove-unused') && !report.keptOriginal) pruned.push(name)
     t.diagnostic(`${wasm}: ${input.length} → ${output.length} bytes; ${report.steps.map((s) => `${s.pass} ${s.status}`).join(', ')}`)
   })
 }
+
+test('by default, debug builds were stripped and pruned before they ran', () => {
+  // Release builds come back unchanged; web-tree-sitter's debug build loses its
+  // DWARF and 29 unused functions, and then links grammars by its exports.
+  assert.deepEqual(pruned, ['web-tree-sitter'])
+})
 
 // `start` is the one passiveData mode a package's own loader runs unchanged (the
 // others need the plugin's glue: see test/passive-data*.test.mjs).
