@@ -34,6 +34,11 @@ impl Space {
         self.encoded_bytes += encoded_bytes as u64;
     }
 
+    /// A mention outside code, where indices are written in their fewest bytes.
+    fn mention_minimal(&mut self, index: u32) {
+        self.mention(index, leb_len(index) as usize);
+    }
+
     /// The mentions' LEB128 bytes with the defined indices renumbered by use,
     /// imports first and in place.
     fn bytes_by_use(&self) -> u64 {
@@ -98,7 +103,7 @@ fn stats(bytes: &[u8]) -> wasmparser::Result<Stats> {
                     match import?.ty {
                         TypeRef::Func(ty) => {
                             s.funcs.imported += 1;
-                            s.types.mention(ty, leb_len(ty) as usize);
+                            s.types.mention_minimal(ty);
                         }
                         TypeRef::Global(_) => s.globals.imported += 1,
                         _ => {}
@@ -109,28 +114,26 @@ fn stats(bytes: &[u8]) -> wasmparser::Result<Stats> {
                 for ty in reader {
                     let ty = ty?;
                     s.funcs.defined += 1;
-                    s.types.mention(ty, leb_len(ty) as usize);
+                    s.types.mention_minimal(ty);
                 }
             }
             Payload::GlobalSection(reader) => s.globals.defined = reader.count(),
             Payload::ExportSection(reader) => {
                 for export in reader {
                     let export = export?;
-                    let len = leb_len(export.index) as usize;
                     match export.kind {
-                        ExternalKind::Func => s.funcs.mention(export.index, len),
-                        ExternalKind::Global => s.globals.mention(export.index, len),
+                        ExternalKind::Func => s.funcs.mention_minimal(export.index),
+                        ExternalKind::Global => s.globals.mention_minimal(export.index),
                         _ => {}
                     }
                 }
             }
-            Payload::StartSection { func, .. } => s.funcs.mention(func, leb_len(func) as usize),
+            Payload::StartSection { func, .. } => s.funcs.mention_minimal(func),
             Payload::ElementSection(reader) => {
                 for element in reader {
                     if let ElementItems::Functions(funcs) = element?.items {
                         for func in funcs {
-                            let func = func?;
-                            s.funcs.mention(func, leb_len(func) as usize);
+                            s.funcs.mention_minimal(func?);
                         }
                     }
                 }

@@ -18,14 +18,13 @@ import { parseArgs } from 'node:util'
 import { BENCH_DIR, CORPUS_DIR, REPO_DIR, loadCorpus } from './lib/corpus.js'
 import { failureReason, run, runOrThrow } from './lib/exec.js'
 import { formatBytes, formatChange, formatPercent, markdownTable, ratio } from './lib/format.js'
-import { gitRevision, machineInfo, toolVersion } from './lib/machine.js'
+import { benchCommand, machineInfo, toolVersion, wasmSqueezeVersion } from './lib/machine.js'
 import { mapLimit } from './lib/pool.js'
 import { BrotliCache } from './lib/sizes.js'
-import { WASM_OPT_FEATURES } from './lib/wasm-opt.js'
+import { WASM_OPT_FEATURES, WASM_OPT_STRIP } from './lib/wasm-opt.js'
 
 const OUT_DIR = join(CORPUS_DIR, 'out', 'indices')
 const RESULTS_DIR = join(BENCH_DIR, 'results')
-const STRIP = ['--strip-debug', '--strip-producers']
 const VARIANTS = { roundTrip: [], reordered: ['--reorder-functions'] }
 /** Reordering moves brotli sizes by tenths of a percent: two decimals. */
 const change = (r) => formatChange(r, 2)
@@ -42,7 +41,7 @@ async function wireSides(file, brotli) {
   const sides = {}
   for (const [variant, flags] of Object.entries(VARIANTS)) {
     const out = join(OUT_DIR, `${file.id}.${variant}.wasm`)
-    const result = await run('wasm-opt', [file.absolutePath, '-o', out, ...STRIP, ...flags, ...WASM_OPT_FEATURES], { timeoutMs: 10 * 60_000 })
+    const result = await run('wasm-opt', [file.absolutePath, '-o', out, ...WASM_OPT_STRIP, ...flags, ...WASM_OPT_FEATURES], { timeoutMs: 10 * 60_000 })
     if (!result.ok) return { ok: false, reason: `wasm-opt ${variant}: ${failureReason(result)}` }
     const bytes = readFileSync(out)
     if (!WebAssembly.validate(bytes)) return { ok: false, reason: `wasm-opt ${variant}: V8 rejects the output` }
@@ -74,7 +73,8 @@ function row(entry) {
 }
 
 function totalsOf(entries) {
-  const sum = (f) => entries.reduce((n, e) => n + f(e), 0)
+  const sumOf = (list, f) => list.reduce((n, e) => n + f(e), 0)
+  const sum = (f) => sumOf(entries, f)
   const measured = entries.filter((e) => e.wire.ok)
   return {
     bytes: sum((e) => e.stats.bytes),
@@ -88,10 +88,10 @@ function totalsOf(entries) {
     modulesOver128Types: entries.filter((e) => e.stats.types.count > 128).length,
     wire: {
       modules: measured.length,
-      roundTripRaw: measured.reduce((n, e) => n + e.wire.roundTrip.raw, 0),
-      reorderedRaw: measured.reduce((n, e) => n + e.wire.reordered.raw, 0),
-      roundTripBrotli: measured.reduce((n, e) => n + e.wire.roundTrip.brotli, 0),
-      reorderedBrotli: measured.reduce((n, e) => n + e.wire.reordered.brotli, 0),
+      roundTripRaw: sumOf(measured, (e) => e.wire.roundTrip.raw),
+      reorderedRaw: sumOf(measured, (e) => e.wire.reordered.raw),
+      roundTripBrotli: sumOf(measured, (e) => e.wire.roundTrip.brotli),
+      reorderedBrotli: sumOf(measured, (e) => e.wire.reordered.brotli),
       brotliGrew: measured.filter((e) => e.wire.reordered.brotli > e.wire.roundTrip.brotli).length,
       brotliShrank: measured.filter((e) => e.wire.reordered.brotli < e.wire.roundTrip.brotli).length,
     },
@@ -132,7 +132,7 @@ function renderMarkdown(meta, entries, t) {
     `- command: \`${meta.command}\`; corpus: ${entries.length} modules (bench/corpus-packages.js, built by \`npm run bench:corpus\`)`,
     `- ${meta.versions.wasmOpt}; node ${meta.machine.node} (brotli ${meta.machine.brotli}); wasm-squeeze ${meta.versions.wasmSqueeze}`,
     '- index bytes (bench/index_stats.rs): every LEB128 that names a function (`call`, `return_call`, `ref.func`, exports, element segments, start), a global (`global.get`/`set`, exports) or a type (function and import entries, `call_indirect`), as encoded, and if the defined ones were numbered most-mentioned first (imports stay first): the most reordering could save raw',
-    `- reordered raw / br: \`wasm-opt ${STRIP.join(' ')} --reorder-functions\` against \`wasm-opt ${STRIP.join(' ')}\` (both with the browser feature flags of bench:optimize), so only the order of functions differs; brotli quality 11`,
+    `- reordered raw / br: \`wasm-opt ${WASM_OPT_STRIP.join(' ')} --reorder-functions\` against \`wasm-opt ${WASM_OPT_STRIP.join(' ')}\` (both with the browser feature flags of bench:optimize), so only the order of functions differs; brotli quality 11`,
     '- types / duplicates: types, and function types outside explicit recursion groups identical to an earlier one',
     '',
     markdownTable(columns, [...entries.map(row), totalRow]),
@@ -145,12 +145,6 @@ function renderMarkdown(meta, entries, t) {
     ...(failed.length ? ['', '## Not measured', '', ...failed] : []),
     '',
   ].join('\n')
-}
-
-function commandLine() {
-  const extra = process.argv.slice(2)
-  const base = process.env.npm_lifecycle_event === 'bench:indices' ? 'npm run bench:indices' : 'node bench/indices.js'
-  return extra.length ? `${base}${base.startsWith('npm') ? ' --' : ''} ${extra.join(' ')}` : base
 }
 
 async function main() {
@@ -172,15 +166,13 @@ async function main() {
   })
   brotli.save()
 
-  const git = gitRevision(REPO_DIR)
-  const pkg = JSON.parse(readFileSync(join(REPO_DIR, 'package.json'), 'utf8'))
   const meta = {
     date: new Date().toISOString(),
-    command: commandLine(),
+    command: benchCommand('indices'),
     machine: machineInfo(),
     versions: {
       wasmOpt: toolVersion('wasm-opt') ?? 'wasm-opt missing',
-      wasmSqueeze: `${pkg.version}${git ? ` (${git.sha}${git.dirty ? ', dirty tree' : ''})` : ''}`,
+      wasmSqueeze: wasmSqueezeVersion(REPO_DIR),
     },
   }
   const totals = totalsOf(entries)

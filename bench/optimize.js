@@ -21,7 +21,7 @@ import { transform } from '../js/native.js'
 import { BENCH_DIR, CORPUS_DIR, REPO_DIR, loadCorpus } from './lib/corpus.js'
 import { failureReason, run } from './lib/exec.js'
 import { formatBytes, formatMs, formatRatio, markdownTable, ratio } from './lib/format.js'
-import { gitRevision, machineInfo, toolVersion } from './lib/machine.js'
+import { benchCommand, machineInfo, toolVersion, wasmSqueezeVersion } from './lib/machine.js'
 import { mapLimit } from './lib/pool.js'
 import { BrotliCache, sha256 } from './lib/sizes.js'
 import { bestOf, bestOfTimed, runsFor } from './lib/timing.js'
@@ -403,22 +403,12 @@ function options() {
   }
 }
 
-function commandLine() {
-  const extra = process.argv.slice(2)
-  if (process.env.npm_lifecycle_event === 'bench:optimize') {
-    return `npm run bench:optimize${extra.length ? ` -- ${extra.join(' ')}` : ''}`
-  }
-  return `node bench/optimize.js${extra.length ? ` ${extra.join(' ')}` : ''}`
-}
-
 function versions() {
   const require = createRequire(import.meta.url)
-  const pkg = JSON.parse(readFileSync(join(REPO_DIR, 'package.json'), 'utf8'))
-  const git = gitRevision(REPO_DIR)
   return {
     wasmOpt: toolVersion('wasm-opt') ?? 'wasm-opt missing',
     walrus: require('@napi-rs/wasm-tools/package.json').version,
-    wasmSqueeze: `${pkg.version}${git ? ` (${git.sha}${git.dirty ? ', dirty tree' : ''})` : ''}`,
+    wasmSqueeze: wasmSqueezeVersion(REPO_DIR),
   }
 }
 
@@ -460,7 +450,7 @@ async function main() {
   const total = totals(results)
   const meta = {
     date: new Date().toISOString(),
-    command: commandLine(),
+    command: benchCommand('optimize'),
     corpus: `${files.length} modules from ${new Set(files.map((f) => f.package)).size} of ${manifest.packages.length} listed packages`,
     machine: machineInfo(),
     versions: versions(),

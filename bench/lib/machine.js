@@ -1,6 +1,7 @@
 // What the bench ran on, for report headers.
 import { execFileSync } from 'node:child_process'
 import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
 import os from 'node:os'
 
 function tryExec(command, args, options) {
@@ -45,4 +46,20 @@ export function machineInfo() {
     v8: process.versions.v8,
     brotli: process.versions.brotli,
   }
+}
+
+/** `0.1.0 (abc1234)` for the checkout at `repoDir`, `, dirty tree` when it has changes. */
+export function wasmSqueezeVersion(repoDir) {
+  const pkg = JSON.parse(readFileSync(join(repoDir, 'package.json'), 'utf8'))
+  const git = gitRevision(repoDir)
+  return `${pkg.version}${git ? ` (${git.sha}${git.dirty ? ', dirty tree' : ''})` : ''}`
+}
+
+/** How bench `name` was started, arguments included: `npm run bench:<name> -- …` or `node bench/<name>.js …`. */
+export function benchCommand(name) {
+  const extra = process.argv.slice(2)
+  if (process.env.npm_lifecycle_event === `bench:${name}`) {
+    return `npm run bench:${name}${extra.length ? ` -- ${extra.join(' ')}` : ''}`
+  }
+  return `node bench/${name}.js${extra.length ? ` ${extra.join(' ')}` : ''}`
 }

@@ -1,7 +1,10 @@
 // How the benches run wasm-opt (Debian's binaryen), the peer we compare against.
 
+/** wasm-opt's stripping of debug info and the producers section. */
+export const WASM_OPT_STRIP = ['--strip-debug', '--strip-producers']
+
 /** wasm-opt passes equivalent to what wasm-squeeze does by default. */
-export const WASM_OPT_PASSES = ['--strip-debug', '--strip-producers', '--memory-packing', '--remove-unused-module-elements']
+export const WASM_OPT_PASSES = [...WASM_OPT_STRIP, '--memory-packing', '--remove-unused-module-elements']
 
 /**
  * Features browsers ship, enabled one by one: `--all-features` would let
