@@ -15,12 +15,12 @@ import { wasmUrlReferencesPlugin } from './url-references.js'
 import { addToWorkerBundles, isDuplicateInstance } from './workers.js'
 import { isServerBuild, serverAndLibraryPlugin } from './server-and-library.js'
 import { emitSidecar, sidecarExpression } from './sidecar.js'
-import { compressBundle } from './compress-bundle.js'
-import { defaultCacheDir, openCompressCache } from './compress-cache.js'
-import { createCompressor, normalizePluginCompress } from './compress-pipeline.js'
-import { createCompressPool } from './compress-pool.js'
-import { precompressedMiddleware } from './serve-precompressed.js'
-import { jsonReport, reportPath } from './compress-report.js'
+import { compressBundle } from './compress/bundle.js'
+import { defaultCacheDir, openCompressCache } from './compress/cache.js'
+import { createCompressor, normalizePluginCompress } from './compress/pipeline.js'
+import { createCompressPool } from './compress/pool.js'
+import { precompressedMiddleware } from './compress/serve-precompressed.js'
+import { jsonReport, reportPath } from './compress/json-report.js'
 
 const WASM_ID = /\.wasm(?:\?|$)/
 // passiveData modes whose module only works when our glue instantiates it.

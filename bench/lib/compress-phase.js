@@ -11,7 +11,7 @@ import { performance } from 'node:perf_hooks'
 import { promisify } from 'node:util'
 import zlib from 'node:zlib'
 import { DEFAULT_LEVELS } from '../../js/native.js'
-import { FORMAT_KEYS, createCompressPool } from '../../js/compress-pool.js'
+import { FORMAT_KEYS, createCompressPool } from '../../js/compress/pool.js'
 
 const brotliCompress = promisify(zlib.brotliCompress)
 const [phase, outDir, ...files] = process.argv.slice(2)

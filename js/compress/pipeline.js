@@ -1,9 +1,9 @@
 // The plugin's compression: its `compress` option normalised once, and one function
 // that turns bytes into every configured format through the cache and the pool.
 import { createFilter } from '@rollup/pluginutils'
-import { DEFAULT_LEVELS } from './native.js'
-import { sha256, cacheKey } from './compress-cache.js'
-import { FORMATS, FORMAT_KEYS } from './compress-pool.js'
+import { DEFAULT_LEVELS } from '../native.js'
+import { sha256, cacheKey } from './cache.js'
+import { FORMATS, FORMAT_KEYS } from './pool.js'
 
 /** Bundle files worth compressing besides wasm: text formats and wasm emitted by others. */
 export const DEFAULT_ASSET_INCLUDE = /\.(?:m?js|cjs|css|html?|svg|json|webmanifest|xml|txt|map|wasm)$/

@@ -3,7 +3,7 @@
 // MB per job, and running one per file at once is how builds run out of memory.
 import os from 'node:os'
 import { performance } from 'node:perf_hooks'
-import { compress } from './native.js'
+import { compress } from '../native.js'
 
 export const FORMATS = /** @type {const} */ (['brotli', 'zstd', 'gzip'])
 /** Format → the key `compress()` returns its bytes under, and the sibling's extension. */

@@ -1,7 +1,7 @@
 // What the plugin does in `generateBundle`: collect the wasm compressions started in
 // `load`, compress the bundle's other assets when asked, emit each sibling that pays
 // (≤ minRatio of its source), and return one report row per compressed file.
-import { worthShipping } from './compress-pipeline.js'
+import { worthShipping } from './pipeline.js'
 
 const EXTENSIONS = { br: '.br', zst: '.zst', gz: '.gz' }
 const COMPRESSED = /\.(?:br|zst|gz)$/

@@ -35,7 +35,7 @@ export function jsonReport(rows, { cache, pool } = {}) {
   const hits = rows.reduce((n, r) => n + (r.cache?.hits ?? 0), 0)
   const misses = rows.reduce((n, r) => n + (r.cache?.misses ?? 0), 0)
   return {
-    tool: `wasm-squeeze@${require('../package.json').version}`,
+    tool: `wasm-squeeze@${require('../../package.json').version}`,
     files,
     totals: { files: rows.length, raw: sum(rows, 'raw'), optimized: sum(rows, 'optimized'), br: sum(rows, 'br'), zst: sum(rows, 'zst'), gz: sum(rows, 'gz') },
     cache: {
