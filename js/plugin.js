@@ -17,7 +17,8 @@ import { isServerBuild, serverAndLibraryPlugin } from './server-and-library.js'
 import { emitSidecar, sidecarExpression } from './sidecar.js'
 import { compressBundle } from './compress/bundle.js'
 import { defaultCacheDir, openCompressCache } from './compress/cache.js'
-import { createCompressor, normalizePluginCompress } from './compress/pipeline.js'
+import { createCompressor } from './compress/pipeline.js'
+import { normalizePluginOptions } from './options.js'
 import { createCompressPool } from './compress/pool.js'
 import { precompressedMiddleware } from './compress/serve-precompressed.js'
 import { jsonReport, reportPath } from './compress/json-report.js'
@@ -31,17 +32,9 @@ const LOADER_MODES = new Set(['deferred', 'sidecar'])
  * @returns {import('vite').Plugin[]}
  */
 export default function wasmSqueeze(options = {}) {
-  const {
-    include = /\.wasm$/,
-    exclude,
-    optimize = {},
-    compress: compressOption = {},
-    cache: cacheOption,
-    strict = false,
-    report = true,
-  } = options
+  // Every option is checked here, once: a bad one fails before any file is read.
+  const { include, exclude, optimize, compress: compression, cache: cacheOption, strict, report } = normalizePluginOptions(options)
   const filter = createFilter(include, exclude)
-  const compression = normalizePluginCompress(compressOption)
   /** One pool for the plugin's lifetime: its limits hold across builds (SSR + client, watch). */
   let pool
   let cache

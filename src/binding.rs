@@ -267,7 +267,9 @@ pub fn transform_sync(
 
 // ---- compress -----------------------------------------------------------------
 
-/// Which formats to produce; a format that is absent is not produced.
+/// Exactly the formats to produce, at these levels. The defaults (brotli and gzip
+/// on, zstd opt-in) are applied once, on the JS side (`js/options.js`), before
+/// the call: here an absent format is not produced.
 #[napi(object, object_to_js = false)]
 pub struct BindingCompressOptions {
     /// Brotli quality 0–11.

@@ -81,7 +81,7 @@ describe('vite preview serves precompressed siblings', () => {
     await compileExampleWasm()
     work = await tempDir('preview')
     const outDir = path.join(work.dir, 'dist')
-    ;({ files } = await buildWithPlugin(build, outDir, { compress: { assets: true }, cache: false }))
+    ;({ files } = await buildWithPlugin(build, outDir, { compress: { assets: true, zstd: true }, cache: false }))
     wasm = files.find((f) => /^assets\/math-.*\.wasm$/.test(f.name))
     assert.ok(file(`${wasm.name}.gz`), 'math.wasm has a .gz sibling')
     server = await preview({

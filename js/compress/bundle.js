@@ -2,9 +2,7 @@
 // `load`, compress the bundle's other assets when asked, emit each sibling that pays
 // (≤ minRatio of its source), and return one report row per compressed file.
 import { worthShipping } from './pipeline.js'
-
-const EXTENSIONS = { br: '.br', zst: '.zst', gz: '.gz' }
-const COMPRESSED = /\.(?:br|zst|gz)$/
+import { SIBLING, formatOf } from './formats.js'
 
 /** The bytes of a bundle item (chunk code or asset source). */
 function bytesOf(item) {
@@ -27,7 +25,7 @@ export async function compressBundle({ wasm, bundle, compression, compressAll, e
     const ours = new Set(wasm.map((w) => w.fileName))
     const { filter, threshold } = compression.assets
     for (const [fileName, item] of Object.entries(bundle)) {
-      if (ours.has(fileName) || COMPRESSED.test(fileName) || !filter(fileName)) continue
+      if (ours.has(fileName) || SIBLING.test(fileName) || !filter(fileName)) continue
       const bytes = bytesOf(item)
       if (bytes.length < threshold) continue
       assetRows.push({ kind: 'asset', file: fileName, fileName, raw: bytes.length, bytes, compressed: compressAll(bytes) })
@@ -45,7 +43,7 @@ export async function compressBundle({ wasm, bundle, compression, compressAll, e
       row.cache = { hits: result.hits, misses: result.misses }
       for (const [key, output] of Object.entries(result.outputs)) {
         if (worthShipping(output, bytes.length, compression.minRatio)) {
-          emit(fileName + EXTENSIONS[key], output)
+          emit(fileName + formatOf(key).extension, output)
           row[key] = output.length
         } else {
           ;(row.skipped ??= {})[key] = output.length
