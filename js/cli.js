@@ -6,7 +6,7 @@ import { readFile, writeFile } from 'node:fs/promises'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { compress, transform } from './native.js'
-import { formatTable } from './report.js'
+import { formatTable, whatHappened } from './report.js'
 import { FORMATS, formatOf } from './compress/formats.js'
 import { OptionError, PASSIVE_DATA_MODES, normalizeTransformOptions } from './options.js'
 
@@ -179,7 +179,8 @@ export async function main(argv, { stdout = process.stdout, stderr = process.std
   if (request.json) {
     stdout.write(`${JSON.stringify({ ...result.report, compressed }, null, 2)}\n`)
   } else {
-    const row = { file: request.input, raw: raw.length, optimized: result.wasm.length, ...compressed }
+    const { steps, sectionsBefore: before, sectionsAfter: after } = result.report
+    const row = { source: request.input, raw: raw.length, optimized: result.wasm.length, ...compressed, what: whatHappened({ steps, sections: { before, after } }) }
     stdout.write(`${formatTable([row])}\n`)
     for (const step of result.report.steps) stdout.write(`  ${step.pass}: ${step.status}, ${step.detail}\n`)
     if (result.report.keptOriginal) stdout.write('  kept the original bytes: the passes did not make it smaller\n')

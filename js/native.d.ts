@@ -26,6 +26,10 @@ export interface TransformResult {
    * after instantiation, then call `initExport` if set.
    */
   sidecar?: BindingSidecar | null
+  /** The returned module's imports, as `inspect` lists them. */
+  imports: ModuleInfo['imports']
+  /** The returned module's exports, as `inspect` lists them. */
+  exports: ModuleInfo['exports']
 }
 
 /**

@@ -33,6 +33,18 @@ test('transform strips debug sections, keeps the rest, and the result runs the s
   assert.deepEqual(new Uint8Array(after.memory.buffer, 8, 5), new Uint8Array(before.memory.buffer, 8, 5))
 })
 
+test('transform returns the interface of the module it returns, as inspect reads it', async () => {
+  const input = wat(`(module (import "env" "log" (func $log (param i32))) (memory (export "memory") 1)
+    (func (export "run") (param i32) local.get 0 call $log) (global (export "g") i32 (i32.const 7)))`, { names: true })
+  const result = await native.transform(input)
+  const info = await native.inspect(result.wasm)
+  assert.deepEqual(result.imports, info.imports)
+  assert.deepEqual(result.exports, info.exports)
+  assert.deepEqual(result.imports, [{ module: 'env', name: 'log', kind: 'func' }])
+  assert.deepEqual(result.exports.map((e) => e.name), ['memory', 'run', 'g'])
+  assert.deepEqual(native.transformSync(input).exports, result.exports)
+})
+
 test('transformSync gives the same bytes as transform', async () => {
   const input = debugBuild()
   assert.deepEqual(native.transformSync(input).wasm, (await native.transform(input)).wasm)
