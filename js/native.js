@@ -1,6 +1,8 @@
 // The Node API: the native addon with options normalised on this side of the
 // boundary and errors turned into proper `Error`s with `code` and `offset`.
+import { existsSync } from 'node:fs'
 import { createRequire } from 'node:module'
+import { hostPlatformArchABI, missingAddonMessage } from './platform.js'
 import { DEFAULT_LEVELS } from './compress/formats.js'
 import { normalizeLevels, normalizeNodeTransformOptions } from './options.js'
 
@@ -14,11 +16,9 @@ function native() {
     try {
       binding = require('../native/binding.cjs')
     } catch (cause) {
-      const err = new Error(
-        'wasm-squeeze: the native addon could not be loaded. From a clone, run `npm run build`; ' +
-          `from npm, check that the optional package for ${process.platform}-${process.arch} was installed. (${cause.message})`,
-        { cause },
-      )
+      const manifest = require('../package.json')
+      const fromClone = existsSync(new URL('../Cargo.toml', import.meta.url))
+      const err = new Error(missingAddonMessage({ manifest, abi: hostPlatformArchABI(), fromClone, cause: cause.message }), { cause })
       err.code = 'ERR_ADDON_MISSING'
       throw err
     }
