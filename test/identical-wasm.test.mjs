@@ -13,7 +13,7 @@ import { build as buildVite8 } from 'vite'
 import { build as buildVite7 } from 'vite7'
 import wasmSqueeze from 'wasm-squeeze'
 import { withPage } from './helpers/browser.js'
-import { readTree, tempDir } from './helpers/example.js'
+import { REPO, readTree, tempDir } from './helpers/example.js'
 import { capturingLogger } from './helpers/logger.js'
 import { serve } from './helpers/serve.js'
 import { wat } from './helpers/wat.js'
@@ -59,7 +59,7 @@ before(async () => {
   await writeFile(path.join(project.dir, 'src/main.js'), MAIN)
   await writeFile(path.join(project.dir, 'index.html'), PAGE)
 })
-after(() => process.env.KEEP || project?.remove())
+after(() => project?.remove())
 
 async function buildWith(label, outDir, report) {
   const warnings = []
@@ -138,5 +138,53 @@ test('Vite 8: the page gets the same answers from each form, all from the one as
     assert.deepEqual([...new Set(server.requests.filter((r) => r.path.endsWith('.wasm')).map((r) => r.path))], [viaUrl])
   } finally {
     await server.close()
+  }
+})
+
+// The real case: @automerge/automerge (MIT, a pinned dev dependency). Vite 7 first
+// with an empty cache (one job per format), then Vite 8 on the same cache.
+describe('@automerge/automerge: bundler/ and web/ copies of one wasm', () => {
+  const root = path.join(REPO, 'test/fixtures/automerge')
+  let work
+  before(async () => {
+    work = await tempDir('automerge')
+  })
+  after(() => work?.remove())
+
+  for (const [label, build] of [['Vite 7', buildVite7], ['Vite 8', buildVite8]]) {
+    test(`${label}: one asset, one row naming both copies, no warning, runs in Chromium`, async () => {
+      const outDir = path.join(work.dir, label.replace(' ', ''))
+      const reportFile = path.join(work.dir, `${label.replace(' ', '')}.json`)
+      const { logger, warnings } = capturingLogger({ keepErrors: true })
+      await build({ root, configFile: false, logLevel: 'warn', customLogger: logger, plugins: [wasmSqueeze({ cache: path.join(work.dir, 'cache'), report: reportFile })], build: { outDir, emptyOutDir: true } })
+      assert.deepEqual(warnings, [])
+      const files = await readTree(outDir)
+      const wasm = files.filter((f) => f.name.endsWith('.wasm'))
+      assert.equal(wasm.length, 1, wasm.map((f) => f.name).join(', '))
+      assert.deepEqual(files.filter((f) => f.name.startsWith(`${wasm[0].name}.`)).map((f) => f.name.slice(wasm[0].name.length)).sort(), ['.br', '.gz'])
+      const report = JSON.parse(await readFile(reportFile, 'utf8'))
+      const rows = report.files.filter((f) => f.kind === 'wasm')
+      assert.equal(rows.length, 1)
+      const copies = rows[0].sources.map((s) => s.replace(/^.*wasm_bindgen_output\//, '')).sort()
+      assert.deepEqual(copies, ['bundler/automerge_wasm_bg.wasm', 'web/automerge_wasm_bg.wasm'])
+      if (label === 'Vite 7') assert.deepEqual([report.pool.jobs, rows[0].cache.misses], [2, 2], 'compressed once per format')
+      else assert.deepEqual([report.pool.jobs, rows[0].cache.hits], [0, 2], 'from the cache')
+
+      const server = await serve(outDir)
+      try {
+        const result = await withPage(async (page, log) => {
+          await page.goto(server.url)
+          await page.waitForFunction(() => document.body.dataset.ready === '1' || document.body.dataset.error, null, { timeout: 30_000 }).catch((err) => {
+            throw new Error(`${err.message}\n${log.errors.join('\n')}`)
+          })
+          const error = await page.evaluate(() => document.body.dataset.error)
+          if (error) throw new Error(error)
+          return JSON.parse(await page.textContent('#result'))
+        })
+        assert.deepEqual(result, { items: ['a', 'b'] })
+      } finally {
+        await server.close()
+      }
+    })
   }
 })
