@@ -119,10 +119,12 @@ export function formatTable(rows) {
     .join('\n')
 }
 
-/** The source, and how many byte-identical others share its asset. */
+/** The source (a dependency's from its package on), and how many byte-identical others share its asset. */
 function nameCell(row) {
+  const at = row.source.lastIndexOf('node_modules/')
+  const name = at > 0 ? row.source.slice(at) : row.source
   const others = (row.sources?.length ?? 1) - 1
-  return others > 0 ? `${row.source} (+${others} identical)` : row.source
+  return others > 0 ? `${name} (+${others} identical)` : name
 }
 
 /** A row summing `rows`; a format's total counts each file's smallest bytes where it has no sibling. */
