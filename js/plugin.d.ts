@@ -112,6 +112,8 @@ export interface WasmSqueezeJsonReport {
     kind: 'wasm' | 'asset'
     /** The source wasm (relative to the root) or, for other assets, the output file name. */
     source: string
+    /** Every source whose optimized bytes are these (byte-identical wasm is one asset); `source` is the first. */
+    sources: string[]
     /** The output file name, e.g. `assets/math-CeumH9Gm.wasm`. */
     emitted: string
     raw: number
@@ -124,8 +126,12 @@ export interface WasmSqueezeJsonReport {
     /** Outputs read from the cache, and produced anew. */
     cache?: { hits: number; misses: number }
     note?: string
+    /** The table's "what happened": e.g. `stripped 490 kB of DWARF, removed 29 unused functions`, `already minimal`. */
+    what: string
+    /** Every step `transform` ran, with its reason and bytes (absent for other assets and `optimize: false`). */
+    steps?: import('./native.js').Report['steps']
   }[]
-  totals: { files: number; raw: number; optimized: number; br: number; zst: number; gz: number }
+  totals: { files: number; sources: number; raw: number; optimized: number; br: number; zst: number; gz: number }
   cache: { dir: string | null; enabled: boolean; hits: number; misses: number; corrupt: number; disabledReason?: string }
   pool?: { jobs: number; peakRunning: number; peakEstimatedMemory: number }
 }

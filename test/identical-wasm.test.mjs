@@ -49,6 +49,19 @@ run().then((r) => { document.querySelector('#result').textContent = JSON.stringi
 </script>
 `
 
+/** Loads `url` in Chromium and returns the JSON in #result once the page sets `data-ready`. */
+function pageResult(url) {
+  return withPage(async (page, log) => {
+    await page.goto(url)
+    await page.waitForFunction(() => document.body.dataset.ready === '1' || document.body.dataset.error, null, { timeout: 30_000 }).catch((err) => {
+      throw new Error(`${err.message}\n${log.errors.join('\n')}`)
+    })
+    const error = await page.evaluate(() => document.body.dataset.error)
+    if (error) throw new Error(error)
+    return JSON.parse(await page.textContent('#result'))
+  })
+}
+
 let project
 before(async () => {
   project = await tempDir('identical-wasm')
@@ -123,15 +136,7 @@ test('Vite 8: the page gets the same answers from each form, all from the one as
   const dir = path.join(project.dir, 'dist-Vite8')
   const server = await serve(dir)
   try {
-    const result = await withPage(async (page, log) => {
-      await page.goto(server.url)
-      await page.waitForFunction(() => document.body.dataset.ready === '1' || document.body.dataset.error, null, { timeout: 15_000 }).catch((err) => {
-        throw new Error(`${err.message}\n${log.errors.join('\n')}`)
-      })
-      const error = await page.evaluate(() => document.body.dataset.error)
-      if (error) throw new Error(error)
-      return JSON.parse(await page.textContent('#result'))
-    })
+    const result = await pageResult(server.url)
     assert.deepEqual(result.values, [2, 4, 6, 8])
     const [viaUrl, viaNewUrl] = result.urls.map((u) => new URL(u, server.url).pathname)
     assert.equal(viaUrl, viaNewUrl)
@@ -172,16 +177,7 @@ describe('@automerge/automerge: bundler/ and web/ copies of one wasm', () => {
 
       const server = await serve(outDir)
       try {
-        const result = await withPage(async (page, log) => {
-          await page.goto(server.url)
-          await page.waitForFunction(() => document.body.dataset.ready === '1' || document.body.dataset.error, null, { timeout: 30_000 }).catch((err) => {
-            throw new Error(`${err.message}\n${log.errors.join('\n')}`)
-          })
-          const error = await page.evaluate(() => document.body.dataset.error)
-          if (error) throw new Error(error)
-          return JSON.parse(await page.textContent('#result'))
-        })
-        assert.deepEqual(result, { items: ['a', 'b'] })
+        assert.deepEqual(await pageResult(server.url), { items: ['a', 'b'] })
       } finally {
         await server.close()
       }
