@@ -4,6 +4,7 @@
 // bundler carries on; `generateBundle` collects the compressed siblings, compresses
 // the bundle's other assets when asked, and logs one size table. `vite preview`
 // serves the siblings by Accept-Encoding.
+import { createHash } from 'node:crypto'
 import { access, mkdir, readFile, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { createFilter } from '@rollup/pluginutils'
@@ -15,12 +16,13 @@ import { wasmUrlReferencesPlugin } from './url-references.js'
 import { addToWorkerBundles, isDuplicateInstance } from './workers.js'
 import { isServerBuild, serverAndLibraryPlugin } from './server-and-library.js'
 import { emitSidecar, sidecarExpression } from './sidecar.js'
-import { compressBundle } from './compress-bundle.js'
-import { defaultCacheDir, openCompressCache } from './compress-cache.js'
-import { createCompressor, normalizePluginCompress } from './compress-pipeline.js'
-import { createCompressPool } from './compress-pool.js'
-import { precompressedMiddleware } from './serve-precompressed.js'
-import { jsonReport, reportPath } from './compress-report.js'
+import { compressBundle } from './compress/bundle.js'
+import { defaultCacheDir, openCompressCache } from './compress/cache.js'
+import { createCompressor } from './compress/pipeline.js'
+import { normalizePluginOptions } from './options.js'
+import { createCompressPool } from './compress/pool.js'
+import { precompressedMiddleware } from './compress/serve-precompressed.js'
+import { jsonReport, reportPath } from './compress/json-report.js'
 
 const WASM_ID = /\.wasm(?:\?|$)/
 // passiveData modes whose module only works when our glue instantiates it.
@@ -31,17 +33,9 @@ const LOADER_MODES = new Set(['deferred', 'sidecar'])
  * @returns {import('vite').Plugin[]}
  */
 export default function wasmSqueeze(options = {}) {
-  const {
-    include = /\.wasm$/,
-    exclude,
-    optimize = {},
-    compress: compressOption = {},
-    cache: cacheOption,
-    strict = false,
-    report = true,
-  } = options
+  // Every option is checked here, once: a bad one fails before any file is read.
+  const { include, exclude, optimize, compress: compression, cache: cacheOption, strict, report } = normalizePluginOptions(options)
   const filter = createFilter(include, exclude)
-  const compression = normalizePluginCompress(compressOption)
   /** One pool for the plugin's lifetime: its limits hold across builds (SSR + client, watch). */
   let pool
   let cache
@@ -56,6 +50,12 @@ export default function wasmSqueeze(options = {}) {
   let logger
   /** @type {Map<string, Promise<Emitted>>} source file → its emitted asset */
   let emitted = new Map()
+  /**
+   * @type {Map<string, Emitted>} hash of the optimized bytes (and sidecar) → the
+   * asset: byte-identical wasm from several files (a package's bundler/ and web/
+   * copies) is emitted, compressed and reported once, naming every source.
+   */
+  let assets = new Map()
   const devServer = devServerSupport()
   /** @type {Set<string>} reference ids of the assets this plugin emitted */
   const ownReferences = new Set()
@@ -93,13 +93,21 @@ export default function wasmSqueeze(options = {}) {
         ctx.warn(`${err.message}; shipping the original bytes (set strict: true to fail the build instead)`)
       }
     }
+    const key = contentKey(wasm, result?.sidecar)
+    const twin = assets.get(key)
+    if (twin) {
+      if (!twin.sources.includes(relative)) twin.sources.push(relative)
+      return twin
+    }
     const referenceId = ctx.emitFile({ type: 'asset', name: path.basename(file), source: wasm })
     ownReferences.add(referenceId)
     const startCompressing = (bytes) => (compression ? compressAll(bytes) : Promise.resolve(null))
     const compressed = startCompressing(wasm)
     compressed.catch(() => {}) // awaited in generateBundle; never an unhandled rejection
     const sidecar = emitSidecar(ctx, path.basename(file), result?.sidecar, startCompressing)
-    return { file: relative, referenceId, raw: raw.length, wasm, compressed, note, sidecar, result }
+    const asset = { sources: [relative], referenceId, raw: raw.length, wasm, compressed, note, sidecar, result }
+    assets.set(key, asset)
+    return asset
   }
 
   let inert = false // a second instance (e.g. the user's and ours in worker.plugins) leaves the work to the first
@@ -129,6 +137,7 @@ export default function wasmSqueeze(options = {}) {
 
     buildStart() {
       emitted = new Map()
+      assets = new Map()
       ownReferences.clear()
       if (compression) {
         pool ??= createCompressPool(compression.limits)
@@ -172,11 +181,12 @@ export default function wasmSqueeze(options = {}) {
           return devEsmGlue(file, await inspect(await readFile(file), { file }))
         }
         this.addWatchFile(file)
-        const { referenceId, wasm, sidecar } = await emitWasm(this, file, { foreignLoader: kind === 'url' })
+        const { referenceId, wasm, sidecar, result } = await emitWasm(this, file, { foreignLoader: kind === 'url' })
         const url = `import.meta.ROLLUP_FILE_URL_${referenceId}`
         if (kind === 'url') return urlGlue(url)
         if (kind === 'init') return initGlue(url, sidecarExpression(sidecar))
-        return esmGlue(url, await inspect(wasm, { file }), sidecarExpression(sidecar))
+        // transform returns the interface of what it made; only bytes it did not make are inspected.
+        return esmGlue(url, result ?? (await inspect(wasm, { file })), sidecarExpression(sidecar))
       },
     },
 
@@ -184,14 +194,17 @@ export default function wasmSqueeze(options = {}) {
       // After Vite's own hooks, so that index.html and the final chunks are there.
       order: 'post',
       async handler(_, bundle) {
+        await Promise.all(emitted.values()) // every load has settled by now; this surfaces a failed one
         const wasm = []
-        for (const entry of emitted.values()) {
-          const { file, referenceId, raw, wasm: bytes, compressed, note, sidecar, result } = await entry
-          wasm.push({ file, fileName: this.getFileName(referenceId), raw, wasm: bytes, compressed, note })
+        for (const { sources, referenceId, raw, wasm: bytes, compressed, note, sidecar, result } of assets.values()) {
+          const steps = result?.report.steps
+          const sections = result && { before: result.report.sectionsBefore, after: result.report.sectionsAfter }
+          wasm.push({ sources, fileName: this.getFileName(referenceId), raw, wasm: bytes, compressed, note, steps, sections })
           if (sidecar) {
             const data = result.sidecar.data
             const fileName = this.getFileName(sidecar.referenceId)
-            wasm.push({ file: `${file} (data sidecar)`, fileName, raw: data.length, wasm: data, compressed: sidecar.compressed })
+            const note = 'data moved out of the module'
+            wasm.push({ sources: sources.map((s) => `${s} (data sidecar)`), fileName, raw: data.length, wasm: data, compressed: sidecar.compressed, note })
           }
         }
         const rows = await compressBundle({
@@ -233,8 +246,15 @@ export default function wasmSqueeze(options = {}) {
     isLibrary: () => !inert && isLibrary,
     isWorker: () => !inert && isWorker,
     isOwn: (referenceId) => ownReferences.has(referenceId),
-    emitted: () => emitted.values(),
+    emitted: () => assets.values(),
   })
 
   return [main, urlReferences, serverAndLibrary]
+}
+
+/** What makes two emitted wasm the same asset: their bytes, and the sidecar the glue loads with them. */
+function contentKey(wasm, sidecar) {
+  const hash = createHash('sha256').update(wasm)
+  if (sidecar) hash.update(sidecar.data).update(JSON.stringify(sidecar.placements ?? null)).update(String(sidecar.initExport))
+  return hash.digest('hex')
 }
