@@ -35,6 +35,12 @@ Options:
                                the loader writes them after instantiation
       --sidecar-min-bytes <n>
                              smallest segment sidecar moves (default 4096)
+      --debug-file <file>    also write a debug companion there: the DWARF,
+                             name and tool sections stripped from the output,
+                             with the code they describe (same build_id); with
+                             DWARF, unused code is then kept in place
+      --debug-url <url>      with --debug-file: name <url> in the output's
+                             external_debug_info section (DevTools fetches it)
       --compress <formats>   also write <output>.br/.zst/.gz, e.g. br,zst,gz
       --json                 print the report as JSON on stdout
   -h, --help                 show this help
@@ -68,6 +74,8 @@ export function parseCommandLine(argv) {
         'zero-filled-memory': { type: 'boolean' },
         'passive-data': { type: 'string' },
         'sidecar-min-bytes': { type: 'string' },
+        'debug-file': { type: 'string' },
+        'debug-url': { type: 'string' },
         compress: { type: 'string' },
         json: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
@@ -89,12 +97,17 @@ export function parseCommandLine(argv) {
   if (minBytes !== undefined && !/^\d+$/.test(minBytes)) {
     throw new UsageError(`--sidecar-min-bytes takes a byte count, got "${minBytes}"`)
   }
+  const debugFile = values['debug-file']
+  const debugUrl = values['debug-url']
+  if (debugUrl !== undefined && debugFile === undefined) throw new UsageError('--debug-url needs --debug-file')
+  if (debugUrl === '') throw new UsageError('--debug-url takes a URL, got ""')
   const formats = values.compress ? values.compress.split(',').map((f) => f.trim()) : []
   const unknown = formats.find((f) => !(f in FORMATS))
   if (unknown) throw new UsageError(`--compress takes a list of br, zst, gz; got "${unknown}"`)
   return {
     input: positionals[0],
     output: values.output,
+    debugFile,
     json: Boolean(values.json),
     formats,
     options: {
@@ -106,6 +119,8 @@ export function parseCommandLine(argv) {
       zeroFilledMemory: Boolean(values['zero-filled-memory']),
       passiveData,
       ...(minBytes !== undefined && { sidecarMinBytes: Number(minBytes) }),
+      ...(debugFile !== undefined && { debugCompanion: true }),
+      ...(debugUrl !== undefined && { debugUrl }),
     },
   }
 }
@@ -155,6 +170,10 @@ export async function main(argv, { stdout = process.stdout, stderr = process.std
     const { data, ...placements } = result.sidecar
     await writeFile(`${request.output}.data`, data)
     await writeFile(`${request.output}.data.json`, `${JSON.stringify(placements, null, 2)}\n`)
+  }
+  if (request.debugFile !== undefined) {
+    if (result.debugCompanion) await writeFile(request.debugFile, result.debugCompanion)
+    else stderr.write(`wasm-squeeze: ${request.input} has no DWARF or name section; no debug file written\n`)
   }
   const compressed = {}
   if (request.formats.length > 0) {

@@ -26,6 +26,11 @@ export interface TransformResult {
    * after instantiation, then call `initExport` if set.
    */
   sidecar?: BindingSidecar | null
+  /**
+   * With `debugCompanion: true`, when the module had DWARF or a `name` section:
+   * a module holding them with the code they describe, and `wasm`'s `build_id`.
+   */
+  debugCompanion?: Buffer | null
 }
 
 export interface CompressOptions {
