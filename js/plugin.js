@@ -21,6 +21,7 @@ import { createCompressor, normalizePluginCompress } from './compress-pipeline.j
 import { createCompressPool } from './compress-pool.js'
 import { precompressedMiddleware } from './serve-precompressed.js'
 import { jsonReport, reportPath } from './compress-report.js'
+import { companionOptions, describeCompanions, normalizeDebugFiles, placeCompanion, writeQueued } from './debug-files.js'
 
 const WASM_ID = /\.wasm(?:\?|$)/
 // passiveData modes whose module only works when our glue instantiates it.
@@ -39,7 +40,10 @@ export default function wasmSqueeze(options = {}) {
     cache: cacheOption,
     strict = false,
     report = true,
+    debugFiles: debugFilesOption = false,
   } = options
+  const debugFiles = normalizeDebugFiles(debugFilesOption)
+  let companions = []
   const filter = createFilter(include, exclude)
   const compression = normalizePluginCompress(compressOption)
   /** One pool for the plugin's lifetime: its limits hold across builds (SSR + client, watch). */
@@ -85,7 +89,7 @@ export default function wasmSqueeze(options = {}) {
     let result
     if (optimize !== false) {
       try {
-        result = await transform(raw, { ...optimize, file: relative })
+        result = await transform(raw, { ...optimize, ...companionOptions(debugFiles, file), file: relative })
         wasm = result.wasm
       } catch (err) {
         if (strict) ctx.error(err)
@@ -185,9 +189,14 @@ export default function wasmSqueeze(options = {}) {
       order: 'post',
       async handler(_, bundle) {
         const wasm = []
+        companions = []
         for (const entry of emitted.values()) {
           const { file, referenceId, raw, wasm: bytes, compressed, note, sidecar, result } = await entry
           wasm.push({ file, fileName: this.getFileName(referenceId), raw, wasm: bytes, compressed, note })
+          if (result?.debugCompanion) {
+            const placed = { fileName: this.getFileName(referenceId), file, companion: result.debugCompanion, buildId: result.buildId }
+            companions.push(placeCompanion(debugFiles, placed, (fileName, source) => this.emitFile({ type: 'asset', fileName, source })))
+          }
           if (sidecar) {
             const data = result.sidecar.data
             const fileName = this.getFileName(sidecar.referenceId)
@@ -203,16 +212,19 @@ export default function wasmSqueeze(options = {}) {
         })
         for (const message of cacheWarnings) this.warn(message)
         cacheWarnings = []
+        const debugReport = describeCompanions(companions)
         if (report && rows.length > 0) {
-          const table = formatTable(rows)
+          const table = [formatTable(rows), ...debugReport.lines].join('\n')
           if (logger) logger.info(`\n${table}`)
           else this.info(`\n${table}`)
         }
         finishedReport = reportPath(report, root) ? jsonReport(rows, { cache: cache?.stats, pool: pool?.stats }) : null
+        if (finishedReport && debugFiles) finishedReport.debugFiles = debugReport.json
       },
     },
 
     async writeBundle() {
+      await writeQueued(companions, root)
       const file = reportPath(report, root)
       if (!file || !finishedReport) return
       await mkdir(path.dirname(file), { recursive: true })
