@@ -9,7 +9,9 @@ import path from 'node:path'
 import { after, before, test } from 'node:test'
 import { build } from 'vite'
 import { buildWithPlugin } from './helpers/compress-build.js'
-import { compileExampleWasm, tempDir } from './helpers/example.js'
+import { compileExampleWasm, expectedResult, loadExample, tempDir } from './helpers/example.js'
+import { withPage } from './helpers/browser.js'
+import { serve } from './helpers/serve.js'
 import { customVector, functionNames } from './helpers/wasm-functions.js'
 import wasmSqueeze from '../js/plugin.js'
 
@@ -57,6 +59,40 @@ test('serve: true emits companions beside their wasm, named by external_debug_in
     assert.ok(companion, `${file.name} points at ${url}, which was emitted beside it`)
     assert.deepEqual(customVector(companion.bytes, 'build_id'), customVector(file.bytes, 'build_id'))
     assert.match(url, new RegExp(`\\.${customVector(file.bytes, 'build_id').toString('hex')}\\.debug\\.wasm$`))
+  }
+})
+
+test('Chromium reads external_debug_info and the companion it names is served', async () => {
+  const outDir = path.join(work.dir, 'browser')
+  const { files } = await buildWithPlugin(build, outDir, { debugFiles: { serve: true }, compress: false })
+  const byName = new Map(files.map((f) => [f.name, f]))
+  const server = await serve(outDir)
+  try {
+    const { result, scripts } = await withPage(async (page, log) => {
+      // What DevTools sees: V8 reports each wasm script's external debug symbols.
+      const cdp = await page.context().newCDPSession(page)
+      const scripts = []
+      cdp.on('Debugger.scriptParsed', (e) => e.scriptLanguage === 'WebAssembly' && scripts.push(e))
+      await cdp.send('Debugger.enable')
+      const result = await loadExample(page, server.url, log)
+      assert.deepEqual(log.errors, [])
+      return { result, scripts }
+    })
+    const { mathUrl, ...computed } = result
+    assert.deepEqual(computed, expectedResult(), 'the shipped modules still work')
+    assert.ok(scripts.length >= 2, `${scripts.length} wasm scripts parsed`)
+    for (const script of scripts) {
+      const symbols = [script.debugSymbols ?? []].flat()
+      const external = symbols.find((s) => s.type === 'ExternalDWARF')
+      assert.ok(external, `${script.url}: ${JSON.stringify(symbols)}`)
+      const companionUrl = new URL(external.externalURL, script.url)
+      const response = await fetch(companionUrl)
+      assert.equal(response.status, 200, companionUrl.href)
+      const companion = byName.get(companionUrl.pathname.slice(1))
+      assert.deepEqual(Buffer.from(await response.arrayBuffer()), companion.bytes)
+    }
+  } finally {
+    await server.close()
   }
 })
 

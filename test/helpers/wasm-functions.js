@@ -3,7 +3,8 @@
 // offsets from the start of the code section's contents, which is what DWARF and
 // llvm-symbolizer call a wasm address.
 
-function leb(bytes, at) {
+/** An unsigned LEB128 at `at`: `[value, offset after it]`. */
+export function readLeb(bytes, at) {
   let value = 0
   let shift = 0
   for (;;) {
@@ -20,10 +21,10 @@ export function sections(bytes) {
   let at = 8
   while (at < bytes.length) {
     const id = bytes[at]
-    const [size, start] = leb(bytes, at + 1)
+    const [size, start] = readLeb(bytes, at + 1)
     let name
     if (id === 0) {
-      const [length, from] = leb(bytes, start)
+      const [length, from] = readLeb(bytes, start)
       name = Buffer.from(bytes.subarray(from, from + length)).toString('utf8')
     }
     out.push({ id, name, start, end: start + size })
@@ -38,16 +39,16 @@ const REF_TYPES = new Set([0x63, 0x64]) // (ref null ht), (ref ht): a heap type 
 export function functions(bytes) {
   const code = sections(bytes).find((s) => s.id === 10)
   if (!code) return []
-  const [count, first] = leb(bytes, code.start)
+  const [count, first] = readLeb(bytes, code.start)
   const out = []
   let at = first
   for (let i = 0; i < count; i++) {
-    const [size, bodyStart] = leb(bytes, at)
-    let [groups, cursor] = leb(bytes, bodyStart)
+    const [size, bodyStart] = readLeb(bytes, at)
+    let [groups, cursor] = readLeb(bytes, bodyStart)
     for (let g = 0; g < groups; g++) {
-      ;[, cursor] = leb(bytes, cursor)
+      ;[, cursor] = readLeb(bytes, cursor)
       const type = bytes[cursor++]
-      if (REF_TYPES.has(type)) [, cursor] = leb(bytes, cursor)
+      if (REF_TYPES.has(type)) [, cursor] = readLeb(bytes, cursor)
     }
     out.push({ body: at - code.start, firstInstruction: cursor - code.start, bytes: bytes.subarray(bodyStart, bodyStart + size) })
     at = bodyStart + size
@@ -60,17 +61,17 @@ export function functionNames(bytes) {
   const section = sections(bytes).find((s) => s.id === 0 && s.name === 'name')
   const names = new Map()
   if (!section) return names
-  let [length, at] = leb(bytes, section.start)
+  let [length, at] = readLeb(bytes, section.start)
   at += length
   while (at < section.end) {
     const kind = bytes[at]
-    const [size, start] = leb(bytes, at + 1)
+    const [size, start] = readLeb(bytes, at + 1)
     if (kind === 1) {
-      let [count, cursor] = leb(bytes, start)
+      let [count, cursor] = readLeb(bytes, start)
       for (let i = 0; i < count; i++) {
         let index
-        ;[index, cursor] = leb(bytes, cursor)
-        ;[length, cursor] = leb(bytes, cursor)
+        ;[index, cursor] = readLeb(bytes, cursor)
+        ;[length, cursor] = readLeb(bytes, cursor)
         names.set(index, Buffer.from(bytes.subarray(cursor, cursor + length)).toString('utf8'))
         cursor += length
       }
@@ -84,8 +85,8 @@ export function functionNames(bytes) {
 export function customVector(bytes, name) {
   const section = sections(bytes).find((s) => s.id === 0 && s.name === name)
   if (!section) return undefined
-  const [nameLength, afterName] = leb(bytes, section.start)
-  const [length, from] = leb(bytes, afterName + nameLength)
+  const [nameLength, afterName] = readLeb(bytes, section.start)
+  const [length, from] = readLeb(bytes, afterName + nameLength)
   return Buffer.from(bytes.subarray(from, from + length))
 }
 
@@ -93,33 +94,33 @@ export function customVector(bytes, name) {
 export function importedFunctionCount(bytes) {
   const section = sections(bytes).find((s) => s.id === 2)
   if (!section) return 0
-  let [count, at] = leb(bytes, section.start)
+  let [count, at] = readLeb(bytes, section.start)
   let funcs = 0
   for (let i = 0; i < count; i++) {
     for (let s = 0; s < 2; s++) {
-      const [length, from] = leb(bytes, at)
+      const [length, from] = readLeb(bytes, at)
       at = from + length
     }
     const kind = bytes[at++]
     if (kind === 0) {
       funcs++
-      ;[, at] = leb(bytes, at)
+      ;[, at] = readLeb(bytes, at)
     } else if (kind === 1) {
       at++ // reftype
       at = skipLimits(bytes, at)
     } else if (kind === 2) at = skipLimits(bytes, at)
     else if (kind === 3) {
       const type = bytes[at++]
-      if (REF_TYPES.has(type)) [, at] = leb(bytes, at)
+      if (REF_TYPES.has(type)) [, at] = readLeb(bytes, at)
       at++ // mutability
-    } else if (kind === 4) [, at] = leb(bytes, at + 1)
+    } else if (kind === 4) [, at] = readLeb(bytes, at + 1)
   }
   return funcs
 }
 
 function skipLimits(bytes, at) {
   const flags = bytes[at++]
-  ;[, at] = leb(bytes, at)
-  if (flags & 1) [, at] = leb(bytes, at)
+  ;[, at] = readLeb(bytes, at)
+  if (flags & 1) [, at] = readLeb(bytes, at)
   return at
 }
