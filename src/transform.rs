@@ -35,10 +35,10 @@ const PIPELINE: &[Pass] = &[
 ];
 
 pub fn transform(input: &[u8], user_options: &Options) -> Result<Transformed> {
+    let mut scans = Some(module::validate_and_scan(input)?);
     let companion = debug_companion::Plan::new(&module::sections(input)?, user_options);
     let pass_options = companion.as_ref().map(|plan| plan.pass_options(user_options));
     let options = pass_options.as_ref().unwrap_or(user_options);
-    let mut scans = Some(module::validate_and_scan(input)?);
     let mut current: Cow<[u8]> = Cow::Borrowed(input);
     let mut steps = Vec::with_capacity(PIPELINE.len());
     for pass in PIPELINE {

@@ -167,3 +167,9 @@ fn the_url_can_name_the_companion_by_build_id() {
     assert!(out.wasm.windows(url.len()).any(|w| w == url.as_bytes()), "{url}");
     assert_eq!(wasm_squeeze::build_id::read(&out.wasm).unwrap().unwrap(), wasm_squeeze::build_id::derive(&out.wasm).unwrap());
 }
+
+#[test]
+fn bad_input_is_reported_as_before_with_a_companion_asked_for() {
+    let err = transform(b"<!doctype html><html></html>", &companion_options()).unwrap_err();
+    assert!(err.message.contains("not a WebAssembly module"), "{err}");
+}
