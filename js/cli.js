@@ -38,6 +38,12 @@ Options:
                                the loader writes them after instantiation
       --sidecar-min-bytes <n>
                              smallest segment sidecar moves (default 4096)
+      --debug-file <file>    also write a debug companion there: the DWARF,
+                             name and tool sections stripped from the output,
+                             with the code they describe (same build_id); with
+                             DWARF, unused code is then kept in place
+      --debug-url <url>      with --debug-file: name <url> in the output's
+                             external_debug_info section (DevTools fetches it)
       --compress <formats>   also write <output>.br/.zst/.gz, a list of
                              ${FORMATS.map((f) => f.id).join(', ')}, e.g. br,gz (what the plugin makes
                              by default; zst is opt-in), at levels ${FORMATS.map((f) => `${f.id} ${f.level}`).join(', ')}
@@ -73,6 +79,8 @@ export function parseCommandLine(argv) {
         'zero-filled-memory': { type: 'boolean' },
         'passive-data': { type: 'string' },
         'sidecar-min-bytes': { type: 'string' },
+        'debug-file': { type: 'string' },
+        'debug-url': { type: 'string' },
         compress: { type: 'string' },
         json: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
@@ -90,12 +98,17 @@ export function parseCommandLine(argv) {
   if (minBytes !== undefined && !/^\d+$/.test(minBytes)) {
     throw new UsageError(`--sidecar-min-bytes takes a byte count, got "${minBytes}"`)
   }
+  const debugFile = values['debug-file']
+  const debugUrl = values['debug-url']
+  if (debugUrl !== undefined && debugFile === undefined) throw new UsageError('--debug-url needs --debug-file')
+  if (debugUrl === '') throw new UsageError('--debug-url takes a URL, got ""')
   const formats = values.compress ? values.compress.split(',').map((f) => f.trim()) : []
   const unknown = formats.find((f) => formatOf(f)?.id !== f)
   if (unknown) throw new UsageError(`--compress takes a list of ${FORMATS.map((f) => f.id).join(', ')}; got "${unknown}"`)
   return {
     input: positionals[0],
     output: values.output,
+    debugFile,
     json: Boolean(values.json),
     formats,
     options: coreOptions({
@@ -107,6 +120,8 @@ export function parseCommandLine(argv) {
       zeroFilledMemory: Boolean(values['zero-filled-memory']),
       passiveData: values['passive-data'] ?? 'off',
       ...(minBytes !== undefined && { sidecarMinBytes: Number(minBytes) }),
+      ...(debugFile !== undefined && { debugCompanion: true }),
+      ...(debugUrl !== undefined && { debugUrl }),
     }),
   }
 }
@@ -166,6 +181,10 @@ export async function main(argv, { stdout = process.stdout, stderr = process.std
     const { data, ...placements } = result.sidecar
     await writeFile(`${request.output}.data`, data)
     await writeFile(`${request.output}.data.json`, `${JSON.stringify(placements, null, 2)}\n`)
+  }
+  if (request.debugFile !== undefined) {
+    if (result.debugCompanion) await writeFile(request.debugFile, result.debugCompanion)
+    else stderr.write(`wasm-squeeze: ${request.input} has no DWARF or name section; no debug file written\n`)
   }
   const compressed = {}
   if (request.formats.length > 0) {

@@ -30,6 +30,11 @@ export interface TransformResult {
   imports: ModuleInfo['imports']
   /** The returned module's exports, as `inspect` lists them. */
   exports: ModuleInfo['exports']
+  /**
+   * With `debugCompanion: true`, when the module had DWARF or a `name` section:
+   * a module holding them with the code they describe, and `wasm`'s `build_id`.
+   */
+  debugCompanion?: Buffer | null
 }
 
 /**

@@ -132,6 +132,8 @@ const TRANSFORM_RULES = {
   sidecarMinBytes: optional(integer(0, Infinity, ' (bytes)')),
   zeroFilledMemory: boolean,
   allowRawGrowth: boolean,
+  debugCompanion: boolean,
+  debugUrl: optional(string),
 }
 
 /** `transform`'s options, checked; `path` prefixes the names in errors (`optimize`). */
@@ -238,6 +240,19 @@ export function normalizePluginCompress(option, path = 'compress') {
   return { levels, minRatio, assets, limits }
 }
 
+// ---- debug companions --------------------------------------------------------------
+
+/** Where the plugin writes companions by default: outside the served output (DWARF shows sources). */
+export const DEFAULT_DEBUG_DIR = 'wasm-debug'
+const DEBUG_FILES_RULES = { dir: optional(string), serve: boolean }
+
+/** `debugFiles`: `false | true | { dir?, serve? }` → `null` or `{ dir, serve }`. */
+export function normalizeDebugFiles(value, path = 'debugFiles') {
+  if (value === undefined || value === false) return null
+  const { dir = DEFAULT_DEBUG_DIR, serve = false } = object(value === true ? {} : value, DEBUG_FILES_RULES, path, 'true, false or { dir?, serve? }')
+  return { dir, serve }
+}
+
 // ---- the plugin ------------------------------------------------------------------
 
 const PLUGIN_RULES = {
@@ -251,6 +266,7 @@ const PLUGIN_RULES = {
     if (typeof value === 'boolean' || (typeof value === 'string' && value !== '')) return value
     throw fail(path, "true, false, 'json' or a file path", value)
   }),
+  debugFiles: (value, path) => normalizeDebugFiles(value, path),
 }
 
 /**
@@ -258,6 +274,6 @@ const PLUGIN_RULES = {
  * when the plugin is created, so a bad value fails before any file is read.
  */
 export function normalizePluginOptions(options) {
-  const { include = /\.wasm$/, exclude, optimize = {}, compress, cache, strict = false, report = true } = object(options, PLUGIN_RULES, '', 'an object')
-  return { include, exclude, optimize, compress, cache, strict, report }
+  const { include = /\.wasm$/, exclude, optimize = {}, compress, cache, strict = false, report = true, debugFiles = null } = object(options, PLUGIN_RULES, '', 'an object')
+  return { include, exclude, optimize, compress, cache, strict, report, debugFiles }
 }

@@ -58,6 +58,17 @@ export interface WasmSqueezeOptions {
    * @default true
    */
   report?: boolean | 'json' | string
+  /**
+   * A debug companion (`<wasm name>.debug.wasm`: DWARF, names and the code they
+   * describe, with the shipped wasm's `build_id`) for every wasm with DWARF or a
+   * `name` section. `true` writes them to `wasm-debug/` in the Vite root, outside
+   * the served output (DWARF reveals source paths), for an upload step;
+   * `{ serve: true }` emits them beside their wasm instead, named in its
+   * `external_debug_info` section (staging builds). With DWARF, unused code is
+   * kept in place so the DWARF stays true. Listed in the report.
+   * @default false
+   */
+  debugFiles?: boolean | { dir?: string; serve?: boolean }
 }
 
 export interface CompressPluginOptions extends CompressOptions {

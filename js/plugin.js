@@ -23,6 +23,7 @@ import { normalizePluginOptions } from './options.js'
 import { createCompressPool } from './compress/pool.js'
 import { precompressedMiddleware } from './compress/serve-precompressed.js'
 import { jsonReport, reportPath } from './compress/json-report.js'
+import { companionOptions, describeCompanions, placeCompanion, writeQueued } from './debug-files.js'
 
 const WASM_ID = /\.wasm(?:\?|$)/
 // passiveData modes whose module only works when our glue instantiates it.
@@ -34,7 +35,8 @@ const LOADER_MODES = new Set(['deferred', 'sidecar'])
  */
 export default function wasmSqueeze(options = {}) {
   // Every option is checked here, once: a bad one fails before any file is read.
-  const { include, exclude, optimize, compress: compression, cache: cacheOption, strict, report } = normalizePluginOptions(options)
+  const { include, exclude, optimize, compress: compression, cache: cacheOption, strict, report, debugFiles } = normalizePluginOptions(options)
+  let companions = []
   const filter = createFilter(include, exclude)
   /** One pool for the plugin's lifetime: its limits hold across builds (SSR + client, watch). */
   let pool
@@ -85,7 +87,7 @@ export default function wasmSqueeze(options = {}) {
     let result
     if (optimize !== false) {
       try {
-        result = await transform(raw, { ...optimize, file: relative })
+        result = await transform(raw, { ...optimize, ...companionOptions(debugFiles, file), file: relative })
         wasm = result.wasm
       } catch (err) {
         if (strict) ctx.error(err)
@@ -196,10 +198,16 @@ export default function wasmSqueeze(options = {}) {
       async handler(_, bundle) {
         await Promise.all(emitted.values()) // every load has settled by now; this surfaces a failed one
         const wasm = []
+        companions = []
         for (const { sources, referenceId, raw, wasm: bytes, compressed, note, sidecar, result } of assets.values()) {
           const steps = result?.report.steps
           const sections = result && { before: result.report.sectionsBefore, after: result.report.sectionsAfter }
-          wasm.push({ sources, fileName: this.getFileName(referenceId), raw, wasm: bytes, compressed, note, steps, sections })
+          const fileName = this.getFileName(referenceId)
+          wasm.push({ sources, fileName, raw, wasm: bytes, compressed, note, steps, sections })
+          if (result?.debugCompanion) {
+            const placed = { fileName, file: sources[0], companion: result.debugCompanion, buildId: result.buildId }
+            companions.push(placeCompanion(debugFiles, placed, (name, source) => this.emitFile({ type: 'asset', fileName: name, source })))
+          }
           if (sidecar) {
             const data = result.sidecar.data
             const fileName = this.getFileName(sidecar.referenceId)
@@ -216,16 +224,19 @@ export default function wasmSqueeze(options = {}) {
         })
         for (const message of cacheWarnings) this.warn(message)
         cacheWarnings = []
+        const debugReport = describeCompanions(companions)
         if (report && rows.length > 0) {
-          const table = formatTable(rows)
+          const table = [formatTable(rows), ...debugReport.lines].join('\n')
           if (logger) logger.info(`\n${table}`)
           else this.info(`\n${table}`)
         }
         finishedReport = reportPath(report, root) ? jsonReport(rows, { cache: cache?.stats, pool: pool?.stats }) : null
+        if (finishedReport && debugFiles) finishedReport.debugFiles = debugReport.json
       },
     },
 
     async writeBundle() {
+      await writeQueued(companions, root)
       const file = reportPath(report, root)
       if (!file || !finishedReport) return
       await mkdir(path.dirname(file), { recursive: true })

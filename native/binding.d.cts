@@ -163,6 +163,17 @@ export interface BindingTransformOptions {
    * @default false
    */
   allowRawGrowth?: boolean
+  /**
+   * Also return `debugCompanion`: a module with the DWARF and names strip drops,
+   * for debuggers and error trackers. With DWARF, unused code is not removed.
+   * @default false
+   */
+  debugCompanion?: boolean
+  /**
+   * With `debugCompanion`: the URL the shipped module's `external_debug_info`
+   * section names, for DevTools to fetch the companion from.
+   */
+  debugUrl?: string
 }
 
 export interface BindingTransformResult {
@@ -173,6 +184,13 @@ export interface BindingTransformResult {
   imports: Array<BindingImport>
   /** The returned module's exports, as `inspect` lists them. */
   exports: Array<BindingExport>
+  /**
+   * With `debugCompanion`, when the module had DWARF or names: the companion,
+   * carrying the same `build_id` as `wasm`.
+   */
+  debugCompanion?: Buffer
+  /** The `build_id` of `wasm` (and its companion) in hex, when it has one. */
+  buildId?: string
 }
 
 /** Compresses bytes into each requested format, in parallel, off the main thread. */

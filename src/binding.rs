@@ -73,6 +73,13 @@ pub struct BindingTransformOptions {
     /// Let data packing grow the raw module when it shrinks the compressed size.
     /// @default false
     pub allow_raw_growth: Option<bool>,
+    /// Also return `debugCompanion`: a module with the DWARF and names strip drops,
+    /// for debuggers and error trackers. With DWARF, unused code is not removed.
+    /// @default false
+    pub debug_companion: Option<bool>,
+    /// With `debugCompanion`: the URL the shipped module's `external_debug_info`
+    /// section names, for DevTools to fetch the companion from.
+    pub debug_url: Option<String>,
 }
 
 impl TryFrom<BindingTransformOptions> for options::Options {
@@ -105,6 +112,8 @@ impl TryFrom<BindingTransformOptions> for options::Options {
             zero_filled_memory: js.zero_filled_memory.unwrap_or(defaults.zero_filled_memory),
             allow_raw_growth: js.allow_raw_growth.unwrap_or(defaults.allow_raw_growth),
             sidecar_min_bytes,
+            debug_companion: js.debug_companion.unwrap_or(defaults.debug_companion),
+            debug_url: crate::debug_companion::check_url(js.debug_url, js.debug_companion.unwrap_or(false))?,
         })
     }
 }
@@ -169,6 +178,11 @@ pub struct BindingTransformResult {
     pub imports: Vec<BindingImport>,
     /// The returned module's exports, as `inspect` lists them.
     pub exports: Vec<BindingExport>,
+    /// With `debugCompanion`, when the module had DWARF or names: the companion,
+    /// carrying the same `build_id` as `wasm`.
+    pub debug_companion: Option<Buffer>,
+    /// The `build_id` of `wasm` (and its companion) in hex, when it has one.
+    pub build_id: Option<String>,
 }
 
 impl From<crate::passes::passive_data::Sidecar> for BindingSidecar {
@@ -210,6 +224,7 @@ pub struct TransformOutput {
 impl From<TransformOutput> for BindingTransformResult {
     fn from(TransformOutput { transformed: out, interface }: TransformOutput) -> Self {
         let BindingModuleInfo { imports, exports, .. } = interface.into();
+        let build_id = crate::build_id::read(&out.wasm).ok().flatten().map(|id| crate::build_id::hex(&id));
         let report = out.report;
         BindingTransformResult {
             imports,
@@ -233,6 +248,8 @@ impl From<TransformOutput> for BindingTransformResult {
                 kept_original: report.kept_original,
             },
             sidecar: out.sidecar.map(Into::into),
+            build_id,
+            debug_companion: out.debug_companion.map(Into::into),
         }
     }
 }

@@ -4,7 +4,9 @@
 //! `binding` behind the default-on `napi` feature.
 
 pub mod analysis;
+pub mod build_id;
 pub mod compress;
+pub mod debug_companion;
 pub mod error;
 pub mod inspect;
 pub mod module;

@@ -56,6 +56,12 @@ pub struct Options {
     pub allow_raw_growth: bool,
     /// With `PassiveData::Sidecar`: the smallest segment worth moving out.
     pub sidecar_min_bytes: u64,
+    /// Also return a debug companion: what strip dropped for debugging (see
+    /// `debug_companion`); keeps the code in place when there is DWARF.
+    pub debug_companion: bool,
+    /// With `debug_companion`: the URL written into the shipped module's
+    /// `external_debug_info` section.
+    pub debug_url: Option<String>,
 }
 
 impl Default for Options {
@@ -69,6 +75,8 @@ impl Default for Options {
             zero_filled_memory: false,
             allow_raw_growth: false,
             sidecar_min_bytes: 4096,
+            debug_companion: false,
+            debug_url: None,
         }
     }
 }

@@ -2,6 +2,7 @@
 //! validate the output, and let `never-worse` decide whether it beats the input.
 
 use crate::error::{Error, ErrorCode, Result};
+use crate::{build_id, debug_companion};
 use crate::module;
 use crate::options::Options;
 use crate::analysis::used::BodyScanResult;
@@ -15,6 +16,8 @@ pub struct Transformed {
     pub report: Report,
     /// Data moved out of the module (`passiveData: 'sidecar'`), for the loader.
     pub sidecar: Option<passes::passive_data::Sidecar>,
+    /// With `debug_companion`: the module holding the stripped debug info.
+    pub debug_companion: Option<Vec<u8>>,
 }
 
 /// The passes, in the order they run. What the input's validation learnt about
@@ -31,16 +34,25 @@ const PIPELINE: &[Pass] = &[
     Pass::Plain(passes::pack_data::run),
 ];
 
-pub fn transform(input: &[u8], options: &Options) -> Result<Transformed> {
+pub fn transform(input: &[u8], user_options: &Options) -> Result<Transformed> {
     let mut scans = Some(module::validate_and_scan(input)?);
+    let companion = debug_companion::Plan::new(&module::sections(input)?, user_options);
+    let pass_options = companion.as_ref().map(|plan| plan.pass_options(user_options));
+    let options = pass_options.as_ref().unwrap_or(user_options);
     let mut current: Cow<[u8]> = Cow::Borrowed(input);
     let mut steps = Vec::with_capacity(PIPELINE.len());
     for pass in PIPELINE {
         let result = match pass {
             Pass::Plain(run) => run(&current, options),
             Pass::Scanned(run) => {
-                let same_code = module::code_context_unchanged(&module::sections(input)?, &module::sections(&current)?);
-                run(&current, options, scans.take().filter(|_| same_code))
+                // Only remove-unused moves code, which a companion's DWARF may forbid.
+                match companion.as_ref().and_then(|plan| plan.holds_code(passes::remove_unused::PASS)) {
+                    Some(step) => Ok(PassResult { bytes: None, step }),
+                    None => {
+                        let same_code = module::code_context_unchanged(&module::sections(input)?, &module::sections(&current)?);
+                        run(&current, options, scans.take().filter(|_| same_code))
+                    }
+                }
             }
         }
         .map_err(pass_bug)?;
@@ -65,6 +77,13 @@ pub fn transform(input: &[u8], options: &Options) -> Result<Transformed> {
     let wasm = if kept_original || !changed { input.to_vec() } else { current.into_owned() };
     // Not a size pass, so never-worse does not judge it: it runs on whatever won.
     let (wasm, sidecar) = passive_data(wasm, options, &mut steps)?;
+    let (wasm, debug_companion) = match &companion {
+        Some(plan) => plan.finish(input, wasm, user_options, &mut steps)?,
+        None => (wasm, None),
+    };
+    // Every run: a changed module must never keep the input's build_id.
+    let (wasm, debug_companion) = build_id::settle(input, wasm, debug_companion, &mut steps)?;
+    let wasm = debug_companion::point_at(wasm, debug_companion.as_ref(), user_options, &mut steps)?;
     let report = Report {
         input_bytes: input.len() as u64,
         output_bytes: wasm.len() as u64,
@@ -73,7 +92,7 @@ pub fn transform(input: &[u8], options: &Options) -> Result<Transformed> {
         steps,
         kept_original: kept_original && wasm == input, // passive-data may change a kept input
     };
-    Ok(Transformed { wasm, report, sidecar })
+    Ok(Transformed { wasm, report, sidecar, debug_companion })
 }
 
 fn passive_data(wasm: Vec<u8>, options: &Options, steps: &mut Vec<crate::report::Step>) -> Result<(Vec<u8>, Option<passes::passive_data::Sidecar>)> {

@@ -19,6 +19,7 @@ import { inspectSync } from 'wasm-squeeze/native'
 import { uleb128 } from '../scripts/build-wat.js'
 import { readTree, tempDir } from './helpers/example.js'
 import { capturingLogger } from './helpers/logger.js'
+import { readLeb } from './helpers/wasm-functions.js'
 
 const require = createRequire(import.meta.url)
 const REAL = readFileSync(require.resolve('vscode-oniguruma/release/onig.wasm'))
@@ -56,17 +57,6 @@ const CRAFTED = {
 /** Where each section of the real module ends, and the header's own boundaries. */
 function sectionBoundaries(module) {
   return [0, 4, 8, ...inspectSync(module).sections.map((s) => s.offset + s.bytes)]
-}
-
-function readLeb(buf, at) {
-  let value = 0
-  let shift = 0
-  for (;;) {
-    const byte = buf[at++]
-    value += (byte & 0x7f) * 2 ** shift
-    shift += 7
-    if (!(byte & 0x80)) return [value, at]
-  }
 }
 
 /** Cut points inside code bodies: 1 byte in, halfway, 1 byte short, for a spread of bodies. */

@@ -90,3 +90,33 @@ test('--help and --version', () => {
   const version = run('--version')
   assert.equal(version.stdout.trim(), JSON.parse(readFileSync('package.json', 'utf8')).version)
 })
+
+test('--debug-file writes the companion, --debug-url names it in the output', () => {
+  const output = path.join(dir, 'dbg.wasm')
+  const debugFile = path.join(dir, 'dbg.debug.wasm')
+  const url = 'https://symbols.example/dbg.debug.wasm'
+  const { status, stdout, stderr } = run(input, '-o', output, '--debug-file', debugFile, '--debug-url', url)
+  assert.equal(status, 0, stderr)
+  const [bytes, companion] = [readFileSync(output), readFileSync(debugFile)]
+  assert.ok(WebAssembly.validate(companion))
+  assert.deepEqual(customSectionNames(bytes), ['build_id', 'external_debug_info'])
+  assert.ok(bytes.includes(Buffer.from(url)))
+  assert.deepEqual(customSectionNames(companion).sort(), ['build_id', 'name', 'producers'])
+  assert.match(stdout, /debug-companion: applied/)
+})
+
+test('--debug-file on a module without names or DWARF says so and writes nothing', () => {
+  const bare = path.join(dir, 'bare.wasm')
+  writeFileSync(bare, wat(`(module (func (export "f") (result i32) i32.const 1))`))
+  const debugFile = path.join(dir, 'bare.debug.wasm')
+  const { status, stderr } = run(bare, '-o', path.join(dir, 'bare.out.wasm'), '--debug-file', debugFile)
+  assert.equal(status, 0, stderr)
+  assert.match(stderr, /no DWARF or name section; no debug file written/)
+  assert.equal(existsSync(debugFile), false)
+})
+
+test('--debug-url without --debug-file is a usage error', () => {
+  const { status, stderr } = run(input, '-o', path.join(dir, 'x.wasm'), '--debug-url', 'u')
+  assert.equal(status, 2)
+  assert.match(stderr, /--debug-url needs --debug-file/)
+})

@@ -176,8 +176,9 @@ fn validates(bytes: &[u8]) -> Result<(), String> {
 /// What every successful transform must satisfy.
 fn check_output(input: &[u8], output: &[u8], options: &Options) -> Result<(), String> {
     validates(output)?;
-    // start/deferred add an initialiser: the one documented way a module may grow.
-    let may_grow = options.allow_raw_growth || matches!(options.passive_data, PassiveData::Start | PassiveData::Deferred);
+    // start/deferred add an initialiser, a companion needs a build_id (and maybe
+    // external_debug_info): the documented ways a module may grow.
+    let may_grow = options.allow_raw_growth || options.debug_companion || matches!(options.passive_data, PassiveData::Start | PassiveData::Deferred);
     if !may_grow && output.len() > input.len() {
         return Err(format!("output grew: {} → {} bytes with {options:?}", input.len(), output.len()));
     }
@@ -229,6 +230,9 @@ fn valid_case(seed: u64, case: u64, tally: &mut Tally) -> Result<(), String> {
             *tally.applied.entry(step.pass).or_default() += 1;
         }
         check_output(&input, &out.wasm, &options).map_err(fail)?;
+        if let Some(companion) = &out.debug_companion {
+            validates(companion).map_err(|e| fail(format!("the debug companion does not validate: {e}")))?;
+        }
         if out.report.output_bytes != out.wasm.len() as u64 {
             return Err(fail("report.output_bytes is not the output's length".into()));
         }

@@ -149,6 +149,8 @@ pub fn options(rng: &mut Rng) -> Options {
         zero_filled_memory: rng.chance(50),
         allow_raw_growth: rng.chance(30),
         sidecar_min_bytes: [1, 16, 4096][rng.below(3) as usize],
+        debug_companion: rng.chance(30),
+        debug_url: rng.chance(50).then(|| "app.[build-id].debug.wasm".into()),
     }
 }
 
