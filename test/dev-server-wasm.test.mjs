@@ -11,7 +11,7 @@ import { describe, test } from 'node:test'
 import { createLogger, createServer as createVite8 } from 'vite'
 import { createServer as createVite7 } from 'vite7'
 import wasmSqueeze from '../js/plugin.js'
-import { devBase, fsUrl, missingDepWasmMiddleware, rewriteDepWasmUrls } from '../js/dev-server.js'
+import { devBase, fsUrl, missingDepWasmMiddleware, rewriteDepFileUrls } from '../js/dev-server.js'
 import { withPage } from './helpers/browser.js'
 import { REPO, tempDir } from './helpers/example.js'
 import { wat } from './helpers/wat.js'
@@ -25,16 +25,18 @@ const VITES = [
   ['Vite 7', createVite7],
 ]
 
-/** A logger that keeps warnings, so tests can read what the user would see. */
+/** A logger that keeps warnings and infos, so tests can read what the user would see. */
 function recordingLogger() {
   const logger = createLogger('error', { allowClearScreen: false })
   const warnings = []
+  const infos = []
   const warn = logger.warn.bind(logger)
   logger.warn = (message, options) => {
     warnings.push(message)
     warn(message, options)
   }
-  return { logger, warnings }
+  logger.info = (message) => infos.push(message)
+  return { logger, warnings, infos }
 }
 
 /** Starts a dev server, runs `fn(url, server)`, always closes it. */
@@ -73,9 +75,9 @@ describe('dev-server helpers (no server)', () => {
   test('a relative new URL to an existing wasm points at its /@fs/ URL', () => {
     for (const quote of [`'`, '"', '`']) {
       const code = `input = new URL(${quote}x_bg.wasm${quote}, import.meta.url);`
-      assert.equal(rewriteDepWasmUrls(code, '/dep/pkg/x.js', exists), 'input = new URL("/@fs/dep/pkg/x_bg.wasm", import.meta.url);')
+      assert.equal(rewriteDepFileUrls(code, '/dep/pkg/x.js', exists), 'input = new URL("/@fs/dep/pkg/x_bg.wasm", import.meta.url);')
     }
-    assert.equal(rewriteDepWasmUrls(`new URL( './pkg/x_bg.wasm' , import.meta.url )`, '/dep/x.js', exists), 'new URL("/@fs/dep/pkg/x_bg.wasm", import.meta.url)')
+    assert.equal(rewriteDepFileUrls(`new URL( './pkg/x_bg.wasm' , import.meta.url )`, '/dep/x.js', exists), 'new URL("/@fs/dep/pkg/x_bg.wasm", import.meta.url)')
   })
   test('absolute, templated, missing and non-wasm URLs are left alone', () => {
     for (const code of [
@@ -85,7 +87,7 @@ describe('dev-server helpers (no server)', () => {
       `new URL('other.wasm', import.meta.url)`,
       `new URL('x_bg.js', import.meta.url)`,
     ]) {
-      assert.equal(rewriteDepWasmUrls(code, '/dep/pkg/x.js', exists), code)
+      assert.equal(rewriteDepFileUrls(code, '/dep/pkg/x.js', exists), code)
     }
   })
   test('the 404 middleware answers only for wasm under the deps folder that is not there', () => {
@@ -123,12 +125,16 @@ describe('vite serve: wasm inside a pre-bundled dependency', () => {
     ['Vite 7', createVite7, '/sub/'],
   ]
   for (const [label, createServer, base] of cases) {
-    test(`${label}, base ${base}: brotli-wasm loads its own wasm, served as application/wasm`, async () => {
+    test(`${label}, base ${base}: brotli-wasm pre-bundled by the user's include loads its own wasm, served as application/wasm`, async () => {
       const cache = await tempDir('deps-cache')
       try {
-        const { logger, warnings } = recordingLogger()
-        const config = { root: DEP_APP, base, cacheDir: cache.dir, customLogger: logger, plugins: [wasmSqueeze()] }
-        await withServer(createServer, config, async (url) => {
+        const { logger, warnings, infos } = recordingLogger()
+        // The user's include wins over the plugin's exclude: brotli-wasm is pre-bundled.
+        const optimizeDeps = { include: ['brotli-wasm'] }
+        const config = { root: DEP_APP, base, cacheDir: cache.dir, customLogger: logger, optimizeDeps, plugins: [wasmSqueeze()] }
+        await withServer(createServer, config, async (url, server) => {
+          assert.ok(!server.config.optimizeDeps.exclude?.includes('brotli-wasm'), 'not excluded')
+          assert.ok(!infos.some((line) => /not pre-bundling.*brotli-wasm/.test(line)), infos.join('\n'))
           assert.ok(new URL(url).pathname === base, `served at ${url}`)
           const { result, wasm } = await loadDepApp(url)
           assert.deepEqual(result, { ok: true, packed: result.packed, length: 1900 }, JSON.stringify(result))
@@ -144,6 +150,45 @@ describe('vite serve: wasm inside a pre-bundled dependency', () => {
           assert.match(body, /optimizeDeps\.exclude/)
           assert.match(body, /"brotli-wasm"/, 'names the package, from the optimizer metadata')
           assert.equal(warnings.filter((w) => w.includes('optimizeDeps.exclude')).length, 1, 'warned once in the terminal')
+        })
+      } finally {
+        await cache.remove()
+      }
+    })
+  }
+
+  for (const [label, createServer] of VITES) {
+    test(`${label}, no optimizeDeps config: brotli-wasm is left out of pre-bundling, named once in the log, and works`, async () => {
+      const cache = await tempDir('deps-cache')
+      try {
+        const { logger, infos } = recordingLogger()
+        const config = { root: DEP_APP, cacheDir: cache.dir, customLogger: logger, plugins: [wasmSqueeze()] }
+        await withServer(createServer, config, async (url, server) => {
+          assert.ok(server.config.optimizeDeps.exclude.includes('brotli-wasm'))
+          const { result, wasm } = await loadDepApp(url)
+          assert.deepEqual(result, { ok: true, packed: result.packed, length: 1900 }, JSON.stringify(result))
+          assert.equal(wasm.length, 1, 'one wasm request')
+          assert.match(new URL(wasm[0].url).pathname, /\/node_modules\/brotli-wasm\/pkg\.web\/brotli_wasm_bg\.wasm$/, 'from the package itself')
+          assert.ok(wasm[0].body.equals(await readFile(BROTLI_WASM)))
+          const lines = infos.filter((line) => line.includes('brotli-wasm'))
+          assert.equal(lines.length, 1, `named once: ${infos.join('\n')}`)
+          assert.match(lines[0], /not pre-bundling .*brotli-wasm/)
+        })
+      } finally {
+        await cache.remove()
+      }
+    })
+
+    test(`${label}: the user's own optimizeDeps.exclude is kept as written, and the plugin adds nothing for that package`, async () => {
+      const cache = await tempDir('deps-cache')
+      try {
+        const { logger, infos } = recordingLogger()
+        const optimizeDeps = { exclude: ['brotli-wasm'] }
+        const config = { root: DEP_APP, cacheDir: cache.dir, customLogger: logger, optimizeDeps, plugins: [wasmSqueeze()] }
+        await withServer(createServer, config, async (url, server) => {
+          assert.equal(server.config.optimizeDeps.exclude.filter((name) => name === 'brotli-wasm').length, 1)
+          assert.ok(!infos.some((line) => /not pre-bundling.*brotli-wasm/.test(line)), 'the user decided; nothing to report')
+          assert.equal((await loadDepApp(url)).result.ok, true)
         })
       } finally {
         await cache.remove()

@@ -1,0 +1,198 @@
+// `vite serve`: which dependencies must not be pre-bundled.
+//
+// Vite's dependency optimizer copies a package's JS into `<cacheDir>/deps/`. For a
+// package that imports its wasm (wasm-bindgen `--target bundler`) that makes two
+// instances of the package's glue: the pre-bundled copy the app calls, and the
+// original the wasm's imports bind to, whose state the wasm then fills (wrong
+// results, "reading '__wbindgen_export'"). For a package that finds files beside it
+// with `new URL('x', import.meta.url)` (Emscripten's `.data`, workers, the wasm),
+// the URL then points into the deps folder. So at config time the plugin reads the
+// app's dependency tree (package.json files, not the app's source), and a package
+// that ships a `.wasm` and whose ES modules import a `.wasm` or reference a file
+// beside them by `new URL` is left out of pre-bundling, exactly as a hand-written
+// `optimizeDeps.exclude` would; its CommonJS dependencies are pre-bundled through
+// it (`pkg > dep`), as Vite asks for excluded packages. The user's own
+// `optimizeDeps.include`/`exclude` always win.
+import { existsSync, readFileSync, readdirSync, realpathSync, statSync } from 'node:fs'
+import path from 'node:path'
+
+/** An ES module that imports a wasm: `from './x.wasm'`, `import './x.wasm'`, `import('./x.wasm')`. */
+const IMPORTS_WASM = /(?:\bfrom|\bimport)\s*\(?\s*(['"])[^'"\n]+\.wasm\1/
+/** `new URL('<relative>', import.meta.url)` with a plain string. */
+const NEW_URL = /new\s+URL\(\s*(['"`])([^'"`$\\\n]+)\1\s*,\s*import\.meta\.url\s*\)/g
+const NOT_RELATIVE = /^(?:[a-z][a-z\d+.-]*:|\/)/i
+/** Bounds on the work per package, so a huge package cannot stall the dev server's start. */
+const LIMITS = { entries: 20_000, otherModuleBytes: 2 * 1024 * 1024, moduleSize: 4 * 1024 * 1024 }
+
+/**
+ * The packages to leave out of pre-bundling and the `pkg > dep` entries to add.
+ * @param {string} root the Vite root
+ * @param {{ include?: string[], exclude?: string[] }} [user] the user's optimizeDeps
+ * @returns {{ exclude: string[], include: string[] }}
+ */
+export function wasmDependencies(root, user = {}) {
+  const manifest = nearestManifest(root)
+  if (!manifest) return { exclude: [], include: [] }
+  const userInclude = new Set((user.include ?? []).map((entry) => entry.split('>').pop().trim()))
+  const userExclude = new Set(user.exclude ?? [])
+  const exclude = []
+  const include = []
+  for (const pkg of dependencyTree(manifest)) {
+    if (userInclude.has(pkg.name) || userExclude.has(pkg.name) || !loadsFilesBesideIt(pkg)) continue
+    exclude.push(pkg.name)
+    for (const dep of pkg.dependencies) {
+      if (!userExclude.has(dep.name) && isCommonJs(dep)) include.push(`${pkg.name} > ${dep.name}`)
+    }
+  }
+  return { exclude, include }
+}
+
+/** The optimizeDeps change as one line for the dev log, or null when there is none. Pure. */
+export function describeChange({ exclude, include }) {
+  if (exclude.length === 0) return null
+  const deps = include.length > 0 ? `; pre-bundling their CommonJS dependencies ${include.join(', ')}` : ''
+  return (
+    `[wasm-squeeze] not pre-bundling ${exclude.join(', ')}: they load wasm or files beside them ` +
+    `(import or new URL), which only works from their own files${deps}. ` +
+    'Name a package in optimizeDeps.include or exclude to decide yourself.'
+  )
+}
+
+/** The app's package.json: the nearest from the root up. */
+function nearestManifest(root) {
+  for (let dir = path.resolve(root); ; dir = path.dirname(dir)) {
+    const file = path.join(dir, 'package.json')
+    const json = readJson(file)
+    if (json) return { name: json.name, dir, json }
+    if (dir === path.dirname(dir)) return null
+  }
+}
+
+/**
+ * Every installed package the app depends on, directly (any dependency field of
+ * the app) or through `dependencies`, each once, in breadth-first order.
+ */
+function dependencyTree(app) {
+  const seen = new Map()
+  const manifests = new Map() // package.json path → its JSON (or null): each read once
+  const resolveAll = (from, json, fields) => {
+    const names = new Set(fields.flatMap((field) => Object.keys(json[field] ?? {})))
+    return [...names].map((name) => resolvePackage(from, name, manifests)).filter(Boolean)
+  }
+  const fields = ['dependencies', 'devDependencies', 'optionalDependencies', 'peerDependencies']
+  let queue = resolveAll(app.dir, app.json, fields)
+  while (queue.length > 0) {
+    const next = []
+    for (const pkg of queue) {
+      if (seen.has(pkg.dir)) continue
+      pkg.dependencies = resolveAll(pkg.dir, pkg.json, ['dependencies', 'optionalDependencies'])
+      seen.set(pkg.dir, pkg)
+      next.push(...pkg.dependencies)
+    }
+    queue = next
+  }
+  return [...seen.values()]
+}
+
+/** A package by name as Node would find it from `from` (pnpm's symlinks followed). */
+function resolvePackage(from, name, manifests) {
+  for (let dir = from; ; dir = path.dirname(dir)) {
+    const candidate = path.join(dir, 'node_modules', name)
+    const file = path.join(candidate, 'package.json')
+    if (!manifests.has(file)) manifests.set(file, existsSync(file) ? readJson(file) : null)
+    const json = manifests.get(file)
+    if (json) return { name, dir: realpath(candidate), json }
+    if (dir === path.dirname(dir)) return null
+  }
+}
+
+/**
+ * True when the package ships a `.wasm` and one of its ES modules imports a `.wasm`
+ * or names an existing file beside it with `new URL(…, import.meta.url)`. A package
+ * without ES modules is never read: CommonJS has no `import.meta` (sql.js finds its
+ * wasm through `locateFile` and pre-bundles fine), and the package.json says which
+ * it has, so most of a tree costs no directory walk. Nested node_modules are other
+ * packages, and skipped.
+ * @param {{ dir: string, json: object }} pkg
+ */
+export function loadsFilesBesideIt({ dir, json }) {
+  const jsIsModule = isModulePackage(json)
+  if (!jsIsModule && !/\.mjs$/.test(json.main ?? '')) return false
+  let entriesLeft = LIMITS.entries
+  const modules = []
+  const wasmDirs = new Set()
+  const walk = (at) => {
+    let entries
+    try {
+      entries = readdirSync(at, { withFileTypes: true })
+    } catch {
+      return
+    }
+    for (const entry of entries) {
+      if (--entriesLeft < 0) return
+      if (entry.isDirectory()) {
+        if (entry.name !== 'node_modules' && !entry.name.startsWith('.')) walk(path.join(at, entry.name))
+      } else if (entry.name.endsWith('.wasm')) wasmDirs.add(at)
+      else if (entry.name.endsWith('.mjs') || (jsIsModule && entry.name.endsWith('.js'))) modules.push(path.join(at, entry.name))
+    }
+  }
+  walk(dir)
+  if (wasmDirs.size === 0) return false
+  // The glue sits beside its wasm (wasm-bindgen, Emscripten): read those modules
+  // first and in full, the rest of the package within a byte budget.
+  const beside = (file) => wasmDirs.has(path.dirname(file))
+  let bytesLeft = LIMITS.otherModuleBytes
+  return [...modules.filter(beside), ...modules.filter((file) => !beside(file))].some((file) => {
+    let bytes
+    try {
+      const { size } = statSync(file)
+      if (size > LIMITS.moduleSize || (!beside(file) && (bytesLeft -= size) < 0)) return false
+      bytes = readFileSync(file)
+    } catch {
+      return false
+    }
+    // Searching bytes first: most modules hold neither, and are never decoded.
+    const wasm = bytes.includes('.wasm')
+    const meta = bytes.includes('import.meta.url')
+    if (!wasm && !meta) return false
+    const code = bytes.toString('utf8')
+    return (wasm && IMPORTS_WASM.test(code)) || (meta && referencesFileBeside(code, file))
+  })
+}
+
+function referencesFileBeside(code, file) {
+  for (const [, , specifier] of code.matchAll(NEW_URL)) {
+    if (NOT_RELATIVE.test(specifier)) continue
+    const target = path.resolve(path.dirname(file), specifier)
+    if (path.extname(target) && existsSync(target)) return true
+  }
+  return false
+}
+
+/** A package whose entry for `import` is CommonJS: no `type: module`, `module` field or `import` condition. */
+function isCommonJs({ dir, json }) {
+  if (isModulePackage(json) || /\.mjs$/.test(json.main ?? '')) return false
+  // A types-only package has no entry, and Vite could not pre-bundle it.
+  const main = path.join(dir, json.main || 'index.js')
+  return [main, `${main}.js`, path.join(main, 'index.js')].some((file) => existsSync(file) && statSync(file).isFile())
+}
+
+/** ES modules by its package.json: `type: module`, a `module` field or an `import` condition. */
+const isModulePackage = (json) => json.type === 'module' || Boolean(json.module) || hasImportCondition(json)
+const hasImportCondition = (json) => json.exports != null && JSON.stringify(json.exports).includes('"import"')
+
+function readJson(file) {
+  try {
+    return JSON.parse(readFileSync(file, 'utf8'))
+  } catch {
+    return null
+  }
+}
+
+function realpath(dir) {
+  try {
+    return realpathSync(dir)
+  } catch {
+    return dir
+  }
+}
