@@ -13,13 +13,17 @@
 // `optimizeDeps.exclude` would; its CommonJS dependencies are pre-bundled through
 // it (`pkg > dep`), as Vite asks for excluded packages. The user's own
 // `optimizeDeps.include`/`exclude` always win.
-import { existsSync, readFileSync, readdirSync, realpathSync, statSync } from 'node:fs'
+import { existsSync, mkdirSync, readFileSync, readdirSync, realpathSync, statSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 
 /** An ES module that imports a wasm: `from './x.wasm'`, `import './x.wasm'`, `import('./x.wasm')`. */
 const IMPORTS_WASM = /(?:\bfrom|\bimport)\s*\(?\s*(['"])[^'"\n]+\.wasm\1/
 /** `new URL('<relative>', import.meta.url)` with a plain string. */
 const NEW_URL = /new\s+URL\(\s*(['"`])([^'"`$\\\n]+)\1\s*,\s*import\.meta\.url\s*\)/g
+/** Bumped when what a scan records changes. */
+const CACHE_VERSION = 2
+/** Bare specifiers in `import`/`export … from`/`import()`: `pkg`, `@scope/pkg`, then an optional subpath. */
+const BARE_IMPORT = /(?:\bfrom|\bimport)\s*\(?\s*['"]((?:@[\w.-]+\/)?[\w][\w.-]*)(?:\/[^'"]*)?['"]/g
 const NOT_RELATIVE = /^(?:[a-z][a-z\d+.-]*:|\/)/i
 /** Bounds on the work per package, so a huge package cannot stall the dev server's start. */
 const LIMITS = { entries: 20_000, otherModuleBytes: 2 * 1024 * 1024, moduleSize: 4 * 1024 * 1024 }
@@ -37,14 +41,57 @@ export function wasmDependencies(root, user = {}) {
   const userExclude = new Set(user.exclude ?? [])
   const exclude = []
   const include = []
+  const cache = openScanCache(path.join(manifest.dir, 'node_modules', '.cache', 'wasm-squeeze', 'dev-deps.json'))
   for (const pkg of dependencyTree(manifest)) {
-    if (userInclude.has(pkg.name) || userExclude.has(pkg.name) || !loadsFilesBesideIt(pkg)) continue
+    if (userInclude.has(pkg.name) || userExclude.has(pkg.name)) continue
+    const scan = cache.get(pkg, scanPackage)
+    if (!scan) continue
     exclude.push(pkg.name)
+    // Only what its modules import: a dependency used for types alone is never requested.
     for (const dep of pkg.dependencies) {
-      if (!userExclude.has(dep.name) && isCommonJs(dep)) include.push(`${pkg.name} > ${dep.name}`)
+      if (scan.imports.includes(dep.name) && !userExclude.has(dep.name) && isCommonJs(dep)) include.push(`${pkg.name} > ${dep.name}`)
     }
   }
+  cache.save()
   return { exclude, include }
+}
+
+/**
+ * What `scanPackage` said about each installed package, on disk: a package's
+ * files only change when it is installed again, which changes its package.json's
+ * mtime, so the walk is paid once per install, not on every dev-server start.
+ * Packages outside node_modules (workspace links) are always walked.
+ */
+function openScanCache(file) {
+  const stored = readJson(file)
+  const entries = stored?.version === CACHE_VERSION ? stored.packages : {}
+  let changed = false
+  return {
+    get(pkg, scan) {
+      if (!pkg.dir.includes(`${path.sep}node_modules${path.sep}`)) return scan(pkg)
+      let stamp
+      try {
+        stamp = `${pkg.json.version}:${statSync(path.join(pkg.dir, 'package.json')).mtimeMs}`
+      } catch {
+        return scan(pkg)
+      }
+      const known = entries[pkg.dir]
+      if (known?.stamp === stamp) return known.result
+      const result = scan(pkg)
+      entries[pkg.dir] = { stamp, result }
+      changed = true
+      return result
+    },
+    save() {
+      if (!changed || !existsSync(path.dirname(path.dirname(path.dirname(file))))) return
+      try {
+        mkdirSync(path.dirname(file), { recursive: true })
+        writeFileSync(file, `${JSON.stringify({ version: CACHE_VERSION, packages: entries })}\n`)
+      } catch {
+        // A read-only node_modules: scan again next time.
+      }
+    },
+  }
 }
 
 /** The optimizeDeps change as one line for the dev log, or null when there is none. Pure. */
@@ -107,50 +154,62 @@ function resolvePackage(from, name, manifests) {
 }
 
 /**
- * True when the package ships a `.wasm` and one of its ES modules imports a `.wasm`
- * or names an existing file beside it with `new URL(…, import.meta.url)`. A package
+ * Whether the package must be left out of pre-bundling: it ships a `.wasm` and one
+ * of its ES modules imports a `.wasm` or names an existing file beside it with
+ * `new URL(…, import.meta.url)`. Then `{ imports }`: the packages its modules
+ * import (bare specifiers), else null. A package
  * without ES modules is never read: CommonJS has no `import.meta` (sql.js finds its
  * wasm through `locateFile` and pre-bundles fine), and the package.json says which
  * it has, so most of a tree costs no directory walk. Nested node_modules are other
  * packages, and skipped.
  * @param {{ dir: string, json: object }} pkg
  */
-export function loadsFilesBesideIt({ dir, json }) {
-  const jsIsModule = isModulePackage(json)
-  if (!jsIsModule && !/\.mjs$/.test(json.main ?? '')) return false
+export function scanPackage({ dir, json }) {
+  if (!isModulePackage(json) && !/\.mjs$/.test(json.main ?? '')) return null
   let entriesLeft = LIMITS.entries
   const modules = []
   const wasmDirs = new Set()
-  const walk = (at) => {
+  // `.js` is an ES module under `type: module` (a nested package.json may say so for
+  // its folder) and, by the bundlers' convention, in a package with a `module` field
+  // or an `import` condition naming a `.js` (one naming `.mjs` leaves `.js` CommonJS).
+  const walk = (at, jsIsModule) => {
     let entries
     try {
       entries = readdirSync(at, { withFileTypes: true })
     } catch {
       return
     }
+    if (at !== dir && entries.some((e) => e.name === 'package.json')) {
+      const type = readJson(path.join(at, 'package.json'))?.type
+      if (type) jsIsModule = type === 'module'
+    }
     for (const entry of entries) {
       if (--entriesLeft < 0) return
       if (entry.isDirectory()) {
-        if (entry.name !== 'node_modules' && !entry.name.startsWith('.')) walk(path.join(at, entry.name))
+        if (entry.name !== 'node_modules' && !entry.name.startsWith('.')) walk(path.join(at, entry.name), jsIsModule)
       } else if (entry.name.endsWith('.wasm')) wasmDirs.add(at)
       else if (entry.name.endsWith('.mjs') || (jsIsModule && entry.name.endsWith('.js'))) modules.push(path.join(at, entry.name))
     }
   }
-  walk(dir)
-  if (wasmDirs.size === 0) return false
+  walk(dir, json.type === 'module' || Boolean(json.module) || importTargets(json.exports).some((t) => t.endsWith('.js')))
+  if (wasmDirs.size === 0) return null
   // The glue sits beside its wasm (wasm-bindgen, Emscripten): read those modules
   // first and in full, the rest of the package within a byte budget.
   const beside = (file) => wasmDirs.has(path.dirname(file))
   let bytesLeft = LIMITS.otherModuleBytes
-  return [...modules.filter(beside), ...modules.filter((file) => !beside(file))].some((file) => {
-    let bytes
+  const read = (file) => {
     try {
       const { size } = statSync(file)
-      if (size > LIMITS.moduleSize || (!beside(file) && (bytesLeft -= size) < 0)) return false
-      bytes = readFileSync(file)
+      if (size > LIMITS.moduleSize || (!beside(file) && (bytesLeft -= size) < 0)) return null
+      return readFileSync(file)
     } catch {
-      return false
+      return null
     }
+  }
+  const ordered = [...modules.filter(beside), ...modules.filter((file) => !beside(file))]
+  const loads = ordered.some((file) => {
+    const bytes = read(file)
+    if (!bytes) return false
     // Searching bytes first: most modules hold neither, and are never decoded.
     const wasm = bytes.includes('.wasm')
     const meta = bytes.includes('import.meta.url')
@@ -158,6 +217,14 @@ export function loadsFilesBesideIt({ dir, json }) {
     const code = bytes.toString('utf8')
     return (wasm && IMPORTS_WASM.test(code)) || (meta && referencesFileBeside(code, file))
   })
+  if (!loads) return null
+  bytesLeft = LIMITS.otherModuleBytes
+  const imports = new Set()
+  for (const file of ordered) {
+    const code = read(file)?.toString('utf8') ?? ''
+    for (const [, name] of code.matchAll(BARE_IMPORT)) imports.add(name)
+  }
+  return { imports: [...imports].sort() }
 }
 
 function referencesFileBeside(code, file) {
@@ -179,6 +246,12 @@ function isCommonJs({ dir, json }) {
 
 /** ES modules by its package.json: `type: module`, a `module` field or an `import` condition. */
 const isModulePackage = (json) => json.type === 'module' || Boolean(json.module) || hasImportCondition(json)
+/** The files `import` conditions point at, anywhere in an `exports` map. Pure. */
+function importTargets(exports, underImport = false) {
+  if (typeof exports === 'string') return underImport ? [exports] : []
+  if (!exports || typeof exports !== 'object') return []
+  return Object.entries(exports).flatMap(([key, value]) => importTargets(value, underImport || key === 'import'))
+}
 const hasImportCondition = (json) => json.exports != null && JSON.stringify(json.exports).includes('"import"')
 
 function readJson(file) {
