@@ -21,7 +21,7 @@ const IMPORTS_WASM = /(?:\bfrom|\bimport)\s*\(?\s*(['"])[^'"\n]+\.wasm\1/
 /** `new URL('<relative>', import.meta.url)` with a plain string. */
 const NEW_URL = /new\s+URL\(\s*(['"`])([^'"`$\\\n]+)\1\s*,\s*import\.meta\.url\s*\)/g
 /** Bumped when what a scan records changes. */
-const CACHE_VERSION = 2
+const CACHE_VERSION = 3
 /** Bare specifiers in `import`/`export … from`/`import()`: `pkg`, `@scope/pkg`, then an optional subpath. */
 const BARE_IMPORT = /(?:\bfrom|\bimport)\s*\(?\s*['"]((?:@[\w.-]+\/)?[\w][\w.-]*)(?:\/[^'"]*)?['"]/g
 const NOT_RELATIVE = /^(?:[a-z][a-z\d+.-]*:|\/)/i
@@ -37,38 +37,83 @@ const LIMITS = { entries: 20_000, otherModuleBytes: 2 * 1024 * 1024, moduleSize:
 export function wasmDependencies(root, user = {}) {
   const manifest = nearestManifest(root)
   if (!manifest) return { exclude: [], include: [] }
+  const cache = openScanCache(path.join(manifest.dir, 'node_modules', '.cache', 'wasm-squeeze', 'dev-deps.json'))
+  const found = cache.tree(installStamp(manifest.dir), () => findWasmPackages(manifest, cache))
+  cache.save()
   const userInclude = new Set((user.include ?? []).map((entry) => entry.split('>').pop().trim()))
   const userExclude = new Set(user.exclude ?? [])
   const exclude = []
   const include = []
-  const cache = openScanCache(path.join(manifest.dir, 'node_modules', '.cache', 'wasm-squeeze', 'dev-deps.json'))
-  for (const pkg of dependencyTree(manifest)) {
-    if (userInclude.has(pkg.name) || userExclude.has(pkg.name)) continue
-    const scan = cache.get(pkg, scanPackage)
-    if (!scan) continue
-    exclude.push(pkg.name)
-    // Only what its modules import: a dependency used for types alone is never requested.
-    for (const dep of pkg.dependencies) {
-      if (scan.imports.includes(dep.name) && !userExclude.has(dep.name) && isCommonJs(dep)) include.push(`${pkg.name} > ${dep.name}`)
-    }
+  for (const { name, commonJsImports } of found) {
+    if (userInclude.has(name) || userExclude.has(name)) continue
+    exclude.push(name)
+    for (const dep of commonJsImports) if (!userExclude.has(dep)) include.push(`${name} > ${dep}`)
   }
-  cache.save()
   return { exclude, include }
 }
 
 /**
- * What `scanPackage` said about each installed package, on disk: a package's
- * files only change when it is installed again, which changes its package.json's
- * mtime, so the walk is paid once per install, not on every dev-server start.
- * Packages outside node_modules (workspace links) are always walked.
+ * Every package in the tree to leave out of pre-bundling, with the CommonJS
+ * dependencies its modules import (a dependency used for types alone is never
+ * requested, so it is not pre-bundled either).
+ */
+function findWasmPackages(manifest, cache) {
+  const found = []
+  for (const pkg of dependencyTree(manifest)) {
+    const scan = cache.get(pkg, scanPackage)
+    if (!scan) continue
+    const commonJsImports = pkg.dependencies.filter((dep) => scan.imports.includes(dep.name) && isCommonJs(dep)).map((dep) => dep.name)
+    found.push({ name: pkg.name, commonJsImports, linked: !insideNodeModules(pkg.dir) })
+  }
+  return found
+}
+
+const insideNodeModules = (dir) => dir.includes(`${path.sep}node_modules${path.sep}`)
+
+/**
+ * What changes on every install, by any package manager: the app's package.json,
+ * the lockfiles and the package managers' own records in node_modules. Null when
+ * node_modules holds no such record (then each start reads the tree again).
+ */
+function installStamp(dir) {
+  const records = ['.package-lock.json', '.modules.yaml', '.yarn-state.yml', '.yarn-integrity'].map((f) => path.join('node_modules', f))
+  const stat = (file) => {
+    try {
+      const { mtimeMs, size } = statSync(path.join(dir, file))
+      return `${file}:${mtimeMs}:${size}`
+    } catch {
+      return null
+    }
+  }
+  const seen = records.map(stat).filter(Boolean)
+  if (seen.length === 0) return null
+  return [...seen, ...['package.json', 'package-lock.json', 'pnpm-lock.yaml', 'yarn.lock', 'bun.lock'].map(stat).filter(Boolean)].join('|')
+}
+
+/**
+ * What the scans found, on disk (node_modules/.cache/wasm-squeeze/): the whole
+ * answer by the install stamp, so a start after no install reads a few stats and
+ * one file; and each package's answer by its version and package.json mtime (a
+ * package's files change only when it is installed again), so after an install
+ * only new packages are walked. Workspace links (outside node_modules) change
+ * without an install: a tree with one is never kept whole, and they are always walked.
  */
 function openScanCache(file) {
   const stored = readJson(file)
-  const entries = stored?.version === CACHE_VERSION ? stored.packages : {}
+  const current = stored?.version === CACHE_VERSION
+  const entries = current ? stored.packages : {}
+  let tree = current ? stored.tree : null
   let changed = false
   return {
+    tree(stamp, find) {
+      if (stamp && tree?.stamp === stamp) return tree.found
+      const found = find()
+      tree = stamp && !found.some((f) => f.linked) ? { stamp, found } : null
+      changed = true
+      return found
+    },
     get(pkg, scan) {
-      if (!pkg.dir.includes(`${path.sep}node_modules${path.sep}`)) return scan(pkg)
+      if (!insideNodeModules(pkg.dir)) return scan(pkg)
       let stamp
       try {
         stamp = `${pkg.json.version}:${statSync(path.join(pkg.dir, 'package.json')).mtimeMs}`
@@ -86,7 +131,7 @@ function openScanCache(file) {
       if (!changed || !existsSync(path.dirname(path.dirname(path.dirname(file))))) return
       try {
         mkdirSync(path.dirname(file), { recursive: true })
-        writeFileSync(file, `${JSON.stringify({ version: CACHE_VERSION, packages: entries })}\n`)
+        writeFileSync(file, `${JSON.stringify({ version: CACHE_VERSION, tree, packages: entries })}\n`)
       } catch {
         // A read-only node_modules: scan again next time.
       }

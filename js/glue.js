@@ -13,7 +13,10 @@ const RESERVED_IMPORT_MODULES = new Set(['wasm:js-string', COMPILE_OPTIONS.impor
 
 /**
  * The runtime helper: fetch + instantiateStreaming in browsers (arrayBuffer when the
- * server sends the wrong Content-Type), a file read under SSR.
+ * server sends the wrong Content-Type), a file read under SSR. The browser code has
+ * no destructuring: vite-plugin-top-level-await re-runs esbuild on each chunk for
+ * @vitejs/plugin-legacy's modern targets, and esbuild cannot lower destructuring
+ * for Safari 12, one of them.
  * @param {{ ssr: boolean }} target
  */
 export function runtimeCode({ ssr }) {
@@ -43,7 +46,7 @@ ${sidecarRuntimeCode({ ssr })}
 export async function instantiate(url, imports = {}, data) {
   const sidecar = data ? { bytes: fetchSidecar(data.url), placements: data.placements } : null
   if (sidecar) sidecar.bytes.catch(() => {}) // awaited below, unless instantiation fails first
-  const { instance } = await load(url, imports)
+  const instance = (await load(url, imports)).instance
   return finishLoading(instance, imports, sidecar)
 }
 `

@@ -3,7 +3,7 @@
 // not, CommonJS dependencies through `pkg > dep`, the user's own optimizeDeps
 // winning, the dev-log line, and the scan cache following reinstalls.
 import assert from 'node:assert/strict'
-import { mkdir, utimes, writeFile } from 'node:fs/promises'
+import { mkdir, readFile, utimes, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { after, before, test } from 'node:test'
 import { describeChange, wasmDependencies } from '../js/dev-deps.js'
@@ -97,4 +97,19 @@ test('the scan cache follows a reinstall (package.json mtime), not a stale answe
 
 test('no package.json above the root: nothing to change', () => {
   assert.deepEqual(wasmDependencies('/'), { exclude: [], include: [] })
+})
+
+test('the whole answer is kept until the next install (the package manager’s record in node_modules changes)', async () => {
+  const record = path.join(app, 'node_modules/.package-lock.json')
+  await write(record, '{}')
+  await pkg(app, 'late-wasm', { type: 'module' }, { 'index.js': "import './x.wasm'\n", 'x.wasm': WASM })
+  assert.ok(!wasmDependencies(app).exclude.includes('late-wasm'), 'not a dependency of the app yet')
+  const manifest = path.join(app, 'package.json')
+  const json = JSON.parse(await readFile(manifest, 'utf8'))
+  json.dependencies['late-wasm'] = '1'
+  await write(manifest, json)
+  // An install rewrites the package.json and the package manager's record.
+  const later = new Date(Date.now() + 10_000)
+  await utimes(record, later, later)
+  assert.ok(wasmDependencies(app).exclude.includes('late-wasm'), 'found after the install')
 })
