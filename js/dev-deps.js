@@ -12,7 +12,8 @@
 // beside them by `new URL` is left out of pre-bundling, exactly as a hand-written
 // `optimizeDeps.exclude` would; its CommonJS dependencies are pre-bundled through
 // it (`pkg > dep`), as Vite asks for excluded packages. The user's own
-// `optimizeDeps.include`/`exclude` always win.
+// `optimizeDeps.include`/`exclude` always win. The answers are cached in
+// node_modules/.cache/wasm-squeeze/ until the next install (see openScanCache).
 import { existsSync, mkdirSync, readFileSync, readdirSync, realpathSync, statSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 
