@@ -6,45 +6,24 @@
 import assert from 'node:assert/strict'
 import { copyFile } from 'node:fs/promises'
 import path from 'node:path'
-import { after, before, describe, test } from 'node:test'
+import { describe, test } from 'node:test'
 import nodeResolve from '@rollup/plugin-node-resolve'
 import { rollup } from 'rollup'
 import { build as buildVite8, createServer as createVite8 } from 'vite'
 import { build as buildVite7, createServer as createVite7 } from 'vite7'
 import wasmSqueeze from 'wasm-squeeze'
-import { launchBrowser } from './helpers/browser.js'
-import { tempDir } from './helpers/example.js'
 import { FIXTURES, compileFixtureWasm } from './helpers/fixtures.js'
 import { serve } from './helpers/serve.js'
+import { readyResult, sharedBrowserAndTempDir } from './helpers/pages.js'
 import { withDevServer } from './helpers/dev-server.js'
 
 const ROOT = path.join(FIXTURES, 'circular')
 // squares(5): the wasm pushed 0, 1, 4, 9, 16 through the JS half; 1000 is the JS global.
 const EXPECTED = { sum: 1030, pushed: [0, 1, 4, 9, 16] }
 
-let browser
-let tmp
-before(async () => {
-  await compileFixtureWasm(ROOT)
-  browser = await launchBrowser()
-  tmp = await tempDir('circular')
-})
-after(async () => {
-  await browser?.close()
-  await tmp?.remove()
-})
+const shared = sharedBrowserAndTempDir('circular', () => compileFixtureWasm(ROOT))
 
-/** What the page computed at `url`, with no console errors. */
-function runPage(url) {
-  return browser.withPage(async (page, log) => {
-    await page.goto(url)
-    await page.waitForFunction(() => document.body.dataset.ready === '1' || document.body.dataset.error, null, { timeout: 20_000 })
-    const error = await page.evaluate(() => document.body.dataset.error)
-    assert.equal(error, undefined, `the page failed: ${error}\n${log.errors.join('\n')}`)
-    assert.deepEqual(log.errors, [])
-    return JSON.parse(await page.textContent('#result'))
-  })
-}
+const runPage = (url) => readyResult(shared.browser, url)
 
 async function runBuilt(outDir) {
   const server = await serve(outDir)
@@ -58,14 +37,14 @@ async function runBuilt(outDir) {
 describe('circular wasm ⇄ JS glue', () => {
   for (const [label, build] of [['Vite 8', buildVite8], ['Vite 7', buildVite7]]) {
     test(`${label} build`, async () => {
-      const outDir = path.join(tmp.dir, label.replace(' ', ''))
+      const outDir = path.join(shared.tmp.dir, label.replace(' ', ''))
       await build({ root: ROOT, configFile: false, logLevel: 'warn', plugins: [wasmSqueeze({ compress: false })], build: { outDir, emptyOutDir: true } })
       assert.deepEqual(await runBuilt(outDir), EXPECTED)
     })
   }
 
   test('Rollup 4 build', async () => {
-    const outDir = path.join(tmp.dir, 'rollup')
+    const outDir = path.join(shared.tmp.dir, 'rollup')
     const bundle = await rollup({ input: path.join(ROOT, 'src/main.js'), plugins: [nodeResolve(), wasmSqueeze({ compress: false })] })
     await bundle.write({ dir: outDir, format: 'es' })
     await bundle.close()
@@ -75,7 +54,7 @@ describe('circular wasm ⇄ JS glue', () => {
 
   for (const [label, createServer] of [['Vite 8', createVite8], ['Vite 7', createVite7]]) {
     test(`${label} dev server, no optimizeDeps config`, async () => {
-      const cacheDir = path.join(tmp.dir, `${label.replace(' ', '')}-cache`)
+      const cacheDir = path.join(shared.tmp.dir, `${label.replace(' ', '')}-cache`)
       await withDevServer(createServer, { root: ROOT, cacheDir, plugins: [wasmSqueeze()] }, async (url) => {
         assert.deepEqual(await runPage(url), EXPECTED)
       })

@@ -4,14 +4,13 @@
 // results, checked on their own terms too. One Chromium for every page.
 import assert from 'node:assert/strict'
 import path from 'node:path'
-import { after, before, describe, test } from 'node:test'
+import { describe, test } from 'node:test'
 import { build as buildVite8, createServer as createVite8 } from 'vite'
 import { build as buildVite7, createServer as createVite7 } from 'vite7'
 import wasmSqueeze from 'wasm-squeeze'
-import { launchBrowser } from './helpers/browser.js'
-import { tempDir } from './helpers/example.js'
 import { FIXTURES } from './helpers/fixtures.js'
 import { serve } from './helpers/serve.js'
+import { sharedBrowserAndTempDir } from './helpers/pages.js'
 import { withDevServer } from './helpers/dev-server.js'
 
 const ROOT = path.join(FIXTURES, 'dev-packages')
@@ -20,20 +19,11 @@ const VITES = [
   ['Vite 7', buildVite7, createVite7],
 ]
 
-let browser
-let tmp
-before(async () => {
-  browser = await launchBrowser()
-  tmp = await tempDir('dev-packages')
-})
-after(async () => {
-  await browser?.close()
-  await tmp?.remove()
-})
+const shared = sharedBrowserAndTempDir('dev-packages')
 
 /** What the page computed at `url`: `{ [workload]: { value } | { error } }`, and the console errors. */
 function runPage(url) {
-  return browser.withPage(async (page, log) => {
+  return shared.browser.withPage(async (page, log) => {
     await page.goto(url)
     await page.waitForFunction(() => document.body.dataset.ready === '1', null, { timeout: 90_000 })
     return { result: JSON.parse(await page.textContent('#result')), errors: log.errors }
@@ -59,7 +49,7 @@ const built = new Map()
 for (const [label, build] of VITES) {
   describe(`${label} build`, () => {
     test('every package works in the built app', async () => {
-      const outDir = path.join(tmp.dir, label.replace(' ', ''))
+      const outDir = path.join(shared.tmp.dir, label.replace(' ', ''))
       await build({ root: ROOT, configFile: false, logLevel: 'error', plugins: [wasmSqueeze({ compress: false })], build: { outDir, emptyOutDir: true } })
       const server = await serve(outDir)
       try {
@@ -76,7 +66,7 @@ for (const [label, build] of VITES) {
 for (const [label, , createServer] of VITES) {
   describe(`${label} dev server, no optimizeDeps config`, () => {
     test('every package works and computes what the build computes', async () => {
-      const cacheDir = path.join(tmp.dir, `${label.replace(' ', '')}-cache`)
+      const cacheDir = path.join(shared.tmp.dir, `${label.replace(' ', '')}-cache`)
       await withDevServer(createServer, { root: ROOT, cacheDir, plugins: [wasmSqueeze()] }, async (url) => {
         const run = await runPage(url)
         checkWorkloads(run)

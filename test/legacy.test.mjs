@@ -6,52 +6,32 @@
 import assert from 'node:assert/strict'
 import { readFile, writeFile } from 'node:fs/promises'
 import path from 'node:path'
-import { after, before, describe, test } from 'node:test'
+import { describe, test } from 'node:test'
 import legacy from '@vitejs/plugin-legacy'
 import topLevelAwait from 'vite-plugin-top-level-await'
 import { build } from 'vite7'
 import wasmSqueeze from 'wasm-squeeze'
-import { launchBrowser } from './helpers/browser.js'
-import { tempDir } from './helpers/example.js'
 import { FIXTURES, compileFixtureWasm } from './helpers/fixtures.js'
 import { serve } from './helpers/serve.js'
+import { readyResult, sharedBrowserAndTempDir } from './helpers/pages.js'
 
 const ROOT = path.join(FIXTURES, 'legacy')
 const EXPECTED = { esm: 5, init: 42 }
 
-let browser
-let tmp
-before(async () => {
-  await compileFixtureWasm(ROOT)
-  browser = await launchBrowser()
-  tmp = await tempDir('legacy')
-})
-after(async () => {
-  await browser?.close()
-  await tmp?.remove()
-})
+const shared = sharedBrowserAndTempDir('legacy', () => compileFixtureWasm(ROOT))
 
 const buildWith = (outDir, plugins) =>
   build({ root: ROOT, configFile: false, logLevel: 'error', plugins, build: { outDir, emptyOutDir: true } })
 
-async function runPage(url) {
-  return browser.withPage(async (page, log) => {
-    await page.goto(url)
-    await page.waitForFunction(() => document.body.dataset.ready === '1' || document.body.dataset.error, null, { timeout: 20_000 })
-    const error = await page.evaluate(() => document.body.dataset.error)
-    assert.equal(error, undefined, `the page failed: ${error}\n${log.errors.join('\n')}`)
-    assert.deepEqual(log.errors, [])
-    return JSON.parse(await page.textContent('#result'))
-  })
-}
+const runPage = (url) => readyResult(shared.browser, url)
 
 describe('Vite 7 + @vitejs/plugin-legacy', () => {
   test('without vite-plugin-top-level-await the build stops at the glue’s top-level await', async () => {
-    await assert.rejects(buildWith(path.join(tmp.dir, 'plain'), [wasmSqueeze({ compress: false }), legacy()]), /Top-level await is not available/)
+    await assert.rejects(buildWith(path.join(shared.tmp.dir, 'plain'), [wasmSqueeze({ compress: false }), legacy()]), /Top-level await is not available/)
   })
 
   test('with vite-plugin-top-level-await: the modern and the legacy chunk both run', async () => {
-    const outDir = path.join(tmp.dir, 'tla')
+    const outDir = path.join(shared.tmp.dir, 'tla')
     await buildWith(outDir, [wasmSqueeze({ compress: false }), topLevelAwait(), legacy()])
     const html = await readFile(path.join(outDir, 'index.html'), 'utf8')
     assert.match(html, /id="vite-legacy-entry"/, 'plugin-legacy wrote its legacy entry')
