@@ -189,12 +189,13 @@ export function devServerSupport() {
   let change = null
   return {
     /**
-     * @param {{ command: string }} env
+     * @param {{ command: string, isPreview?: boolean }} env
      * @param {{ rolldownVersion?: string } | undefined} meta
      * @param {import('vite').UserConfig} [user]
      */
     config(env, meta, user = {}) {
-      if (env.command !== 'serve') return null
+      // `vite preview` is a serve command too, with no optimizer.
+      if (env.command !== 'serve' || env.isPreview) return null
       change = wasmDependencies(path.resolve(user.root ?? process.cwd()), user.optimizeDeps)
       const optimizeDeps = change.exclude.length > 0 ? { exclude: change.exclude, include: change.include } : {}
       if (!meta?.rolldownVersion) optimizeDeps.esbuildOptions = { plugins: [esbuildDepWasmPlugin()] }
