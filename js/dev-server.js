@@ -12,9 +12,12 @@
 import { existsSync, readFileSync, readdirSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import path from 'node:path'
+import { describeChange, wasmDependencies } from './dev-deps.js'
 
-/** `new URL('<relative>.wasm', import.meta.url)`, the specifier a plain string literal. */
-const WASM_URL = /new\s+URL\(\s*(['"`])([^'"`$\\\n]+?\.wasm)\1\s*,\s*import\.meta\.url\s*\)/g
+/** `new URL('<relative>.<ext>', import.meta.url)`, the specifier a plain string literal. */
+const FILE_URL = /new\s+URL\(\s*(['"`])([^'"`$\\\n]+?\.\w+)\1\s*,\s*import\.meta\.url\s*\)/g
+/** What the optimizer itself writes to the deps folder; anything else asked for there is a file left behind. */
+const OPTIMIZER_OUTPUT = /\.(?:[cm]?js|map|json|css)$/
 const ABSOLUTE = /^(?:[a-z][a-z\d+.-]*:|\/)/i
 
 /**
@@ -39,17 +42,18 @@ export function fsUrl(file) {
 }
 
 /**
- * Points every `new URL('x.wasm', import.meta.url)` in a dependency's code at the
- * wasm's own `/@fs/` URL, so the reference survives the file moving into the deps
- * folder. URLs whose file does not exist, and absolute ones, are left alone.
+ * Points every `new URL('x.wasm', import.meta.url)` (or `x.data`, any file beside
+ * the module) in a dependency's code at the file's own `/@fs/` URL, so the reference
+ * survives the JS moving into the deps folder. URLs whose file does not exist, and
+ * absolute ones, are left alone.
  * @param {string} code
  * @param {string} file absolute path of the module the code comes from
  * @param {(file: string) => boolean} [exists]
  * @returns {string} the code, the same string when nothing changed
  */
-export function rewriteDepWasmUrls(code, file, exists = existsSync) {
-  if (!code.includes('.wasm')) return code
-  return code.replace(WASM_URL, (match, _quote, specifier) => {
+export function rewriteDepFileUrls(code, file, exists = existsSync) {
+  if (!code.includes('import.meta.url')) return code
+  return code.replace(FILE_URL, (match, _quote, specifier) => {
     if (ABSOLUTE.test(specifier)) return match
     const target = path.resolve(path.dirname(file), specifier)
     return exists(target) ? `new URL(${JSON.stringify(fsUrl(target))}, import.meta.url)` : match
@@ -58,7 +62,7 @@ export function rewriteDepWasmUrls(code, file, exists = existsSync) {
 
 /**
  * The esbuild plugin Vite 7's dependency optimizer runs: dependency modules that
- * reference wasm by `new URL` are loaded with the reference rewritten.
+ * reference files by `new URL` are loaded with the reference rewritten.
  */
 export function esbuildDepWasmPlugin() {
   return {
@@ -66,7 +70,7 @@ export function esbuildDepWasmPlugin() {
     setup(build) {
       build.onLoad({ filter: /\.m?js$/, namespace: 'file' }, async ({ path: file }) => {
         const code = await readFile(file, 'utf8')
-        const rewritten = rewriteDepWasmUrls(code, file)
+        const rewritten = rewriteDepFileUrls(code, file)
         // undefined: esbuild (and Vite's own plugin) load the file as usual.
         if (rewritten === code) return undefined
         const loader = build.initialOptions.loader?.[path.extname(file)] ?? 'js'
@@ -77,7 +81,8 @@ export function esbuildDepWasmPlugin() {
 }
 
 /**
- * Connect middleware: a `.wasm` requested from the deps folder that is not there
+ * Connect middleware: a `.wasm` (or `.data`, any file but the optimizer's own JS)
+ * requested from the deps folder that is not there
  * gets a 404 with a message (and one warning per file in the terminal) instead of
  * Vite's HTML fallback.
  * @param {{ root: string, base: string, cacheDir: string, logger: { warn(msg: string): void } }} config
@@ -87,7 +92,7 @@ export function missingDepWasmMiddleware({ root, base, cacheDir, logger }) {
   const warned = new Set()
   return function wasmSqueezeMissingDepWasm(req, res, next) {
     const file = requestedFile(req.url, prefix, root)
-    if (!file || !file.endsWith('.wasm') || !inside(cacheDir, file) || existsSync(file)) return next()
+    if (!file || OPTIMIZER_OUTPUT.test(file) || !inside(cacheDir, file) || existsSync(file)) return next()
     const message = missingDepWasmMessage(path.basename(file), dependencyHolding(cacheDir, path.basename(file)))
     if (!warned.has(file)) {
       warned.add(file)
@@ -99,14 +104,14 @@ export function missingDepWasmMiddleware({ root, base, cacheDir, logger }) {
   }
 }
 
-/** What the user reads when a dependency's wasm is missing from the deps folder. Pure. */
+/** What the user reads when a dependency's wasm (or other file) is missing from the deps folder. Pure. */
 export function missingDepWasmMessage(wasm, dependency) {
   const name = dependency ? JSON.stringify(dependency) : 'the dependency that loads it'
   return (
     `${wasm} was requested from Vite's pre-bundled dependencies, where it does not exist: ` +
     `pre-bundling moved the JS that loads it with new URL(..., import.meta.url) away from it. ` +
     `Add ${name} to optimizeDeps.exclude in vite.config.js, ` +
-    `or import the wasm with "?url" and pass that URL to the package's init function.`
+    `or, for a wasm, import it with "?url" and pass that URL to the package's init function.`
   )
 }
 
@@ -175,17 +180,30 @@ function containsFile(dir, name, budget = { entries: 5000 }) {
 
 /**
  * The plugin's dev-server wiring, one object per plugin instance.
- * `config` adds the optimizer plugin on Vite 7 (Vite 8 rewrites these URLs itself);
- * `configureServer` installs the 404-with-advice middleware.
+ * `config` leaves dependencies that load wasm or files beside them out of
+ * pre-bundling (see dev-deps.js) and, on Vite 7, adds the optimizer plugin for the
+ * ones still pre-bundled (Vite 8 rewrites these URLs itself); `configureServer`
+ * names the changed packages once and installs the 404-with-advice middleware.
  */
 export function devServerSupport() {
+  let change = null
   return {
-    /** @param {{ command: string }} env @param {{ rolldownVersion?: string } | undefined} meta */
-    config(env, meta) {
-      if (env.command !== 'serve' || meta?.rolldownVersion) return null
-      return { optimizeDeps: { esbuildOptions: { plugins: [esbuildDepWasmPlugin()] } } }
+    /**
+     * @param {{ command: string, isPreview?: boolean }} env
+     * @param {{ rolldownVersion?: string } | undefined} meta
+     * @param {import('vite').UserConfig} [user]
+     */
+    config(env, meta, user = {}) {
+      // `vite preview` is a serve command too, with no optimizer.
+      if (env.command !== 'serve' || env.isPreview) return null
+      change = wasmDependencies(path.resolve(user.root ?? process.cwd()), user.optimizeDeps)
+      const optimizeDeps = change.exclude.length > 0 ? { exclude: change.exclude, include: change.include } : {}
+      if (!meta?.rolldownVersion) optimizeDeps.esbuildOptions = { plugins: [esbuildDepWasmPlugin()] }
+      return { optimizeDeps }
     },
     configureServer(server) {
+      const line = change && describeChange(change)
+      if (line) server.config.logger.info(line, { timestamp: true })
       server.middlewares.use(missingDepWasmMiddleware(server.config))
     },
   }

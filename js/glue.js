@@ -13,7 +13,10 @@ const RESERVED_IMPORT_MODULES = new Set(['wasm:js-string', COMPILE_OPTIONS.impor
 
 /**
  * The runtime helper: fetch + instantiateStreaming in browsers (arrayBuffer when the
- * server sends the wrong Content-Type), a file read under SSR.
+ * server sends the wrong Content-Type), a file read under SSR. The browser code has
+ * no destructuring: vite-plugin-top-level-await re-runs esbuild on each chunk for
+ * @vitejs/plugin-legacy's modern targets, and esbuild cannot lower destructuring
+ * for Safari 12, one of them.
  * @param {{ ssr: boolean }} target
  */
 export function runtimeCode({ ssr }) {
@@ -43,7 +46,7 @@ ${sidecarRuntimeCode({ ssr })}
 export async function instantiate(url, imports = {}, data) {
   const sidecar = data ? { bytes: fetchSidecar(data.url), placements: data.placements } : null
   if (sidecar) sidecar.bytes.catch(() => {}) // awaited below, unless instantiation fails first
-  const { instance } = await load(url, imports)
+  const instance = (await load(url, imports)).instance
   return finishLoading(instance, imports, sidecar)
 }
 `
@@ -69,20 +72,37 @@ export function urlGlue(urlExpression) {
 
 const IDENTIFIER = /^[$_\p{ID_Start}][$\p{ID_Continue}]*$/u
 const exportName = (name) => (IDENTIFIER.test(name) && name !== 'default' ? name : JSON.stringify(name))
+// An import may name `default` as it is; other non-identifiers as strings (ES2022).
+const importName = (name) => (IDENTIFIER.test(name) ? name : JSON.stringify(name))
 
 /**
- * `import { f } from './x.wasm'`: each import module becomes a JS import, the
- * instance's exports become named exports (globals as their value, as Vite does).
+ * `import { f } from './x.wasm'`: each imported name becomes a named JS import, read
+ * once when the module instantiates (as the ESM-integration proposal reads each
+ * binding), and the instance's exports become named exports (globals as their value,
+ * as Vite does). Named imports, not the namespace object, because a wasm and a JS
+ * module may import each other (older wasm-bindgen `*_bg.js`): Rolldown then defines
+ * the namespace object after this module's top-level await, while an imported
+ * function declaration is hoisted and already there. A non-function import (a
+ * global, memory or table made in JS) has to be evaluated by then, as in the browser.
  * @param {string} urlExpression
  * @param {{ imports: {module: string, name: string}[], exports: {name: string, kind: string}[] }} shape
  */
 export function esmGlue(urlExpression, shape, sidecarExpression) {
-  const modules = [...new Set(shape.imports.map((i) => i.module))].filter((m) => !RESERVED_IMPORT_MODULES.has(m))
+  const byModule = new Map()
+  for (const { module, name } of shape.imports) {
+    if (RESERVED_IMPORT_MODULES.has(module)) continue
+    if (!byModule.has(module)) byModule.set(module, new Set())
+    byModule.get(module).add(name)
+  }
   const lines = [`import { instantiate } from ${JSON.stringify(RUNTIME_ID)}`]
-  modules.forEach((module, i) => lines.push(`import * as __wasm_import_${i} from ${JSON.stringify(module)}`))
-  const importObject = modules.map((module, i) => `${JSON.stringify(module)}: __wasm_import_${i}`).join(', ')
+  const importObject = [...byModule].map(([module, names], i) => {
+    const bindings = [...names].map((name, j) => [name, `__wasm_import_${i}_${j}`])
+    const specifiers = bindings.map(([name, local]) => `${importName(name)} as ${local}`).join(', ')
+    lines.push(`import { ${specifiers} } from ${JSON.stringify(module)}`)
+    return `${JSON.stringify(module)}: { ${bindings.map(([name, local]) => `${JSON.stringify(name)}: ${local}`).join(', ')} }`
+  })
   const sidecar = sidecarExpression ? `, ${sidecarExpression}` : ''
-  lines.push(`const __wasm_exports = (await instantiate(${urlExpression}, { ${importObject} }${sidecar})).exports`)
+  lines.push(`const __wasm_exports = (await instantiate(${urlExpression}, { ${importObject.join(', ')} }${sidecar})).exports`)
   shape.exports.filter(({ name }) => name !== INIT_EXPORT).forEach(({ name, kind }, i) => {
     const value = `__wasm_exports[${JSON.stringify(name)}]`
     lines.push(`const __wasm_export_${i} = ${kind === 'global' ? `${value}.value` : value}`)

@@ -120,7 +120,7 @@ export default function wasmSqueeze(options = {}) {
 
     config(config, env) {
       addToWorkerBundles(config, () => wasmSqueeze(options))
-      return devServer.config(env, this?.meta)
+      return devServer.config(env, this?.meta, config)
     },
 
     configResolved(config) {

@@ -45,7 +45,8 @@ export function sidecarRuntimeCode({ ssr }) {
 }`
   return `${fetchSidecar}
 function writeSidecar(instance, imports, bytes, placements) {
-  for (const [exported, module, name, offset, from, length] of placements) {
+  for (const placement of placements) {
+    const exported = placement[0], module = placement[1], name = placement[2], offset = placement[3], from = placement[4], length = placement[5]
     const memory = exported !== null ? instance.exports[exported] : imports[module] && imports[module][name]
     if (!(memory instanceof WebAssembly.Memory)) throw new Error('wasm-squeeze: the memory of a data sidecar is missing')
     if (offset + length > memory.buffer.byteLength) {

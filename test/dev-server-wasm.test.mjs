@@ -1,8 +1,10 @@
 // `vite serve` behaviours on Vite 8 and Vite 7, with a real dev server and Chromium:
-// wasm inside a pre-bundled dependency (brotli-wasm, which finds its wasm with
-// `new URL(..., import.meta.url)`) loads; a wasm missing from the deps folder gets a
-// 404 with advice instead of HTML; and HMR is unaffected (a JS module next to a wasm
-// import hot-updates, editing the .wasm reloads the page).
+// brotli-wasm (which finds its wasm with `new URL(..., import.meta.url)`) is left out
+// of pre-bundling with no config, named once in the log, and loads its own wasm; the
+// user's own include (pre-bundled: the URL is repointed) and exclude are kept; a wasm
+// missing from the deps folder gets a 404 with advice instead of HTML; and HMR is
+// unaffected (a JS module next to a wasm import hot-updates, editing the .wasm
+// reloads the page).
 import assert from 'node:assert/strict'
 import { readFile, writeFile } from 'node:fs/promises'
 import { createRequire } from 'node:module'
@@ -11,8 +13,9 @@ import { describe, test } from 'node:test'
 import { createLogger, createServer as createVite8 } from 'vite'
 import { createServer as createVite7 } from 'vite7'
 import wasmSqueeze from '../js/plugin.js'
-import { devBase, fsUrl, missingDepWasmMiddleware, rewriteDepWasmUrls } from '../js/dev-server.js'
+import { devBase, fsUrl, missingDepWasmMiddleware, rewriteDepFileUrls } from '../js/dev-server.js'
 import { withPage } from './helpers/browser.js'
+import { withDevServer } from './helpers/dev-server.js'
 import { REPO, tempDir } from './helpers/example.js'
 import { wat } from './helpers/wat.js'
 
@@ -25,32 +28,18 @@ const VITES = [
   ['Vite 7', createVite7],
 ]
 
-/** A logger that keeps warnings, so tests can read what the user would see. */
+/** A logger that keeps warnings and infos, so tests can read what the user would see. */
 function recordingLogger() {
   const logger = createLogger('error', { allowClearScreen: false })
   const warnings = []
+  const infos = []
   const warn = logger.warn.bind(logger)
   logger.warn = (message, options) => {
     warnings.push(message)
     warn(message, options)
   }
-  return { logger, warnings }
-}
-
-/** Starts a dev server, runs `fn(url, server)`, always closes it. */
-async function withServer(createServer, config, fn) {
-  const server = await createServer({
-    configFile: false,
-    logLevel: 'warn',
-    server: { host: '127.0.0.1', port: 0, strictPort: false, ws: { host: '127.0.0.1' } },
-    ...config,
-  })
-  await server.listen()
-  try {
-    return await fn(server.resolvedUrls.local[0], server)
-  } finally {
-    await server.close()
-  }
+  logger.info = (message) => infos.push(message)
+  return { logger, warnings, infos }
 }
 
 /** Loads the dependency fixture; returns what the page computed and every .wasm response. */
@@ -73,9 +62,14 @@ describe('dev-server helpers (no server)', () => {
   test('a relative new URL to an existing wasm points at its /@fs/ URL', () => {
     for (const quote of [`'`, '"', '`']) {
       const code = `input = new URL(${quote}x_bg.wasm${quote}, import.meta.url);`
-      assert.equal(rewriteDepWasmUrls(code, '/dep/pkg/x.js', exists), 'input = new URL("/@fs/dep/pkg/x_bg.wasm", import.meta.url);')
+      assert.equal(rewriteDepFileUrls(code, '/dep/pkg/x.js', exists), 'input = new URL("/@fs/dep/pkg/x_bg.wasm", import.meta.url);')
     }
-    assert.equal(rewriteDepWasmUrls(`new URL( './pkg/x_bg.wasm' , import.meta.url )`, '/dep/x.js', exists), 'new URL("/@fs/dep/pkg/x_bg.wasm", import.meta.url)')
+    assert.equal(rewriteDepFileUrls(`new URL( './pkg/x_bg.wasm' , import.meta.url )`, '/dep/x.js', exists), 'new URL("/@fs/dep/pkg/x_bg.wasm", import.meta.url)')
+  })
+  test('any existing file beside the module is repointed too (an Emscripten .data, a worker)', () => {
+    const beside = (file) => ['/dep/pkg/x.data', '/dep/pkg/w.js'].includes(file)
+    assert.equal(rewriteDepFileUrls(`new URL('x.data', import.meta.url)`, '/dep/pkg/x.js', beside), 'new URL("/@fs/dep/pkg/x.data", import.meta.url)')
+    assert.equal(rewriteDepFileUrls(`new URL("./w.js", import.meta.url)`, '/dep/pkg/x.js', beside), 'new URL("/@fs/dep/pkg/w.js", import.meta.url)')
   })
   test('absolute, templated, missing and non-wasm URLs are left alone', () => {
     for (const code of [
@@ -85,10 +79,10 @@ describe('dev-server helpers (no server)', () => {
       `new URL('other.wasm', import.meta.url)`,
       `new URL('x_bg.js', import.meta.url)`,
     ]) {
-      assert.equal(rewriteDepWasmUrls(code, '/dep/pkg/x.js', exists), code)
+      assert.equal(rewriteDepFileUrls(code, '/dep/pkg/x.js', exists), code)
     }
   })
-  test('the 404 middleware answers only for wasm under the deps folder that is not there', () => {
+  test('the 404 middleware answers only for files under the deps folder that are not there, never for its JS', () => {
     const warnings = []
     const middleware = missingDepWasmMiddleware({ root: '/app', base: '/sub/', cacheDir: '/app/node_modules/.vite', logger: { warn: (m) => warnings.push(m) } })
     const call = (url) => {
@@ -99,11 +93,12 @@ describe('dev-server helpers (no server)', () => {
     }
     assert.match(call('/sub/node_modules/.vite/deps/x_bg.wasm?v=1'), /^404 wasm-squeeze: x_bg\.wasm .*optimizeDeps\.exclude/)
     assert.match(call('/sub/@fs/app/node_modules/.vite/deps/y_bg.wasm'), /^404 /)
+    assert.match(call('/sub/node_modules/.vite/deps/pglite.data'), /^404 wasm-squeeze: pglite\.data /, 'a .data file, not index.html')
     assert.equal(call('/sub/src/x_bg.wasm'), 'next', 'not in the deps folder')
-    assert.equal(call('/sub/node_modules/.vite/deps/chunk.js'), 'next', 'not wasm')
+    assert.equal(call('/sub/node_modules/.vite/deps/chunk.js'), 'next', 'the optimizer’s own output')
     assert.equal(call('/node_modules/.vite/deps/x_bg.wasm'), 'next', 'outside the base')
     call('/sub/node_modules/.vite/deps/x_bg.wasm')
-    assert.equal(warnings.length, 2, 'one warning per missing file')
+    assert.equal(warnings.length, 3, 'one warning per missing file')
   })
 
   test('the dev base: full URLs by their path, relative bases at /', () => {
@@ -123,12 +118,16 @@ describe('vite serve: wasm inside a pre-bundled dependency', () => {
     ['Vite 7', createVite7, '/sub/'],
   ]
   for (const [label, createServer, base] of cases) {
-    test(`${label}, base ${base}: brotli-wasm loads its own wasm, served as application/wasm`, async () => {
+    test(`${label}, base ${base}: brotli-wasm pre-bundled by the user's include loads its own wasm, served as application/wasm`, async () => {
       const cache = await tempDir('deps-cache')
       try {
-        const { logger, warnings } = recordingLogger()
-        const config = { root: DEP_APP, base, cacheDir: cache.dir, customLogger: logger, plugins: [wasmSqueeze()] }
-        await withServer(createServer, config, async (url) => {
+        const { logger, warnings, infos } = recordingLogger()
+        // The user's include wins over the plugin's exclude: brotli-wasm is pre-bundled.
+        const optimizeDeps = { include: ['brotli-wasm'] }
+        const config = { root: DEP_APP, base, cacheDir: cache.dir, customLogger: logger, optimizeDeps, plugins: [wasmSqueeze()] }
+        await withDevServer(createServer, config, async (url, server) => {
+          assert.ok(!server.config.optimizeDeps.exclude?.includes('brotli-wasm'), 'not excluded')
+          assert.ok(!infos.some((line) => /not pre-bundling.*brotli-wasm/.test(line)), infos.join('\n'))
           assert.ok(new URL(url).pathname === base, `served at ${url}`)
           const { result, wasm } = await loadDepApp(url)
           assert.deepEqual(result, { ok: true, packed: result.packed, length: 1900 }, JSON.stringify(result))
@@ -151,10 +150,49 @@ describe('vite serve: wasm inside a pre-bundled dependency', () => {
     })
   }
 
+  for (const [label, createServer] of VITES) {
+    test(`${label}, no optimizeDeps config: brotli-wasm is left out of pre-bundling, named once in the log, and works`, async () => {
+      const cache = await tempDir('deps-cache')
+      try {
+        const { logger, infos } = recordingLogger()
+        const config = { root: DEP_APP, cacheDir: cache.dir, customLogger: logger, plugins: [wasmSqueeze()] }
+        await withDevServer(createServer, config, async (url, server) => {
+          assert.ok(server.config.optimizeDeps.exclude.includes('brotli-wasm'))
+          const { result, wasm } = await loadDepApp(url)
+          assert.deepEqual(result, { ok: true, packed: result.packed, length: 1900 }, JSON.stringify(result))
+          assert.equal(wasm.length, 1, 'one wasm request')
+          assert.match(new URL(wasm[0].url).pathname, /\/node_modules\/brotli-wasm\/pkg\.web\/brotli_wasm_bg\.wasm$/, 'from the package itself')
+          assert.ok(wasm[0].body.equals(await readFile(BROTLI_WASM)))
+          const lines = infos.filter((line) => line.includes('brotli-wasm'))
+          assert.equal(lines.length, 1, `named once: ${infos.join('\n')}`)
+          assert.match(lines[0], /not pre-bundling .*brotli-wasm/)
+        })
+      } finally {
+        await cache.remove()
+      }
+    })
+
+    test(`${label}: the user's own optimizeDeps.exclude is kept as written, and the plugin adds nothing for that package`, async () => {
+      const cache = await tempDir('deps-cache')
+      try {
+        const { logger, infos } = recordingLogger()
+        const optimizeDeps = { exclude: ['brotli-wasm'] }
+        const config = { root: DEP_APP, cacheDir: cache.dir, customLogger: logger, optimizeDeps, plugins: [wasmSqueeze()] }
+        await withDevServer(createServer, config, async (url, server) => {
+          assert.equal(server.config.optimizeDeps.exclude.filter((name) => name === 'brotli-wasm').length, 1)
+          assert.ok(!infos.some((line) => /not pre-bundling.*brotli-wasm/.test(line)), 'the user decided; nothing to report')
+          assert.equal((await loadDepApp(url)).result.ok, true)
+        })
+      } finally {
+        await cache.remove()
+      }
+    })
+  }
+
   test('Vite 7 without the plugin: the pain point this fixes (HTML served for the wasm)', async () => {
     const cache = await tempDir('deps-cache')
     try {
-      await withServer(createVite7, { root: DEP_APP, cacheDir: cache.dir, plugins: [] }, async (url) => {
+      await withDevServer(createVite7, { root: DEP_APP, cacheDir: cache.dir, plugins: [] }, async (url) => {
         const { result, wasm } = await loadDepApp(url)
         assert.equal(result.ok, false)
         assert.match(result.error, /magic word/)
@@ -188,7 +226,7 @@ describe('vite serve: HMR with wasm imports', () => {
         await writeFile(path.join(app.dir, 'label.js'), labelJs('label one'))
         await writeFile(path.join(app.dir, 'answer.wasm'), answerWasm(1))
         const config = { root: app.dir, cacheDir: path.join(app.dir, '.vite'), plugins: [wasmSqueeze()] }
-        await withServer(createServer, config, (url) =>
+        await withDevServer(createServer, config, (url) =>
           withPage(async (page, log) => {
             const wasmTypes = []
             page.on('response', (r) => {

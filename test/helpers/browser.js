@@ -33,6 +33,55 @@ export const CHROMIUM_ARGS = [
   '--disable-sync',
 ]
 
+/** The Chromium path; throws when there is none (browser tests never skip). */
+async function requiredChromium() {
+  const executablePath = await chromiumPath()
+  if (!existsSync(executablePath)) {
+    throw new Error(
+      `Chromium not found at ${executablePath}: the browser tests need a real Chromium ` +
+        '(Debian: `apt-get install chromium`, or set CHROMIUM_PATH). Refusing to skip.',
+    )
+  }
+  return executablePath
+}
+
+/**
+ * One Chromium for many pages: `withPage(fn)` runs each in a fresh context (no
+ * shared cache or storage), `close()` ends the browser.
+ */
+export async function launchBrowser() {
+  const executablePath = await requiredChromium()
+  const browser = await chromium.launch({ executablePath, headless: true, args: CHROMIUM_ARGS })
+  return {
+    /** @type {typeof withPage} */
+    async withPage(fn) {
+      const context = await browser.newContext()
+      try {
+        const page = await context.newPage()
+        return await fn(page, recordLog(page))
+      } finally {
+        await context.close().catch(() => {})
+      }
+    },
+    close: () => browser.close(),
+  }
+}
+
+/** Records a page's console errors, uncaught errors and failed requests. */
+function recordLog(page) {
+  const log = { errors: [], messages: [] }
+  page.on('console', (message) => {
+    const line = `[console.${message.type()}] ${message.text()}`
+    log.messages.push(line)
+    if (message.type() === 'error') log.errors.push(line)
+  })
+  page.on('pageerror', (error) => log.errors.push(`[pageerror] ${error.stack ?? error.message}`))
+  page.on('requestfailed', (request) =>
+    log.errors.push(`[requestfailed] ${request.url()}: ${request.failure()?.errorText ?? 'failed'}`),
+  )
+  return log
+}
+
 /**
  * @template T
  * @param {(page: import('playwright-core').Page, log: { errors: string[], messages: string[] }) => Promise<T>} fn
@@ -41,13 +90,7 @@ export const CHROMIUM_ARGS = [
  * @returns {Promise<T>}
  */
 export async function withPage(fn) {
-  const executablePath = await chromiumPath()
-  if (!existsSync(executablePath)) {
-    throw new Error(
-      `Chromium not found at ${executablePath}: the browser tests need a real Chromium ` +
-        '(Debian: `apt-get install chromium`, or set CHROMIUM_PATH). Refusing to skip.',
-    )
-  }
+  const executablePath = await requiredChromium()
   const userDataDir = await mkdtemp(path.join(tmpdir(), 'wasm-squeeze-chromium-'))
   let context
   try {
@@ -57,17 +100,7 @@ export async function withPage(fn) {
       args: CHROMIUM_ARGS,
     })
     const page = context.pages()[0] ?? (await context.newPage())
-    const log = { errors: [], messages: [] }
-    page.on('console', (message) => {
-      const line = `[console.${message.type()}] ${message.text()}`
-      log.messages.push(line)
-      if (message.type() === 'error') log.errors.push(line)
-    })
-    page.on('pageerror', (error) => log.errors.push(`[pageerror] ${error.stack ?? error.message}`))
-    page.on('requestfailed', (request) =>
-      log.errors.push(`[requestfailed] ${request.url()}: ${request.failure()?.errorText ?? 'failed'}`),
-    )
-    return await fn(page, log)
+    return await fn(page, recordLog(page))
   } finally {
     await context?.close().catch(() => {})
     await rm(userDataDir, { recursive: true, force: true, maxRetries: 3 })
