@@ -5,6 +5,7 @@
 
 pub mod analysis;
 pub mod compress;
+pub mod delta;
 pub mod error;
 pub mod inspect;
 pub mod module;
@@ -20,6 +21,7 @@ pub mod wire;
 mod binding;
 
 pub use compress::{compress, CompressOptions, Compressed};
+pub use delta::{delta, undelta, DeltaFormat};
 pub use error::{Error, ErrorCode, Result};
 pub use inspect::{inspect, ModuleInfo};
 pub use options::{Options, PassiveData};
