@@ -21,6 +21,8 @@ import { createCompressor, normalizePluginCompress } from './compress-pipeline.j
 import { createCompressPool } from './compress-pool.js'
 import { precompressedMiddleware } from './serve-precompressed.js'
 import { jsonReport, reportPath } from './compress-report.js'
+import { createDeltaBuild, formatDeltaTable, normalizeDelta } from './delta/build.js'
+import { createDeltaCompressor } from './delta/compressor.js'
 
 const WASM_ID = /\.wasm(?:\?|$)/
 // passiveData modes whose module only works when our glue instantiates it.
@@ -39,9 +41,15 @@ export default function wasmSqueeze(options = {}) {
     cache: cacheOption,
     strict = false,
     report = true,
+    delta: deltaOption,
   } = options
   const filter = createFilter(include, exclude)
   const compression = normalizePluginCompress(compressOption)
+  const deltaConfig = normalizeDelta(deltaOption)
+  /** This build's deltas (client builds with `delta` on), and the warnings they gave. */
+  let deltaBuild = null
+  let deltaWarnings = []
+  let base = '/'
   /** One pool for the plugin's lifetime: its limits hold across builds (SSR + client, watch). */
   let pool
   let cache
@@ -120,6 +128,7 @@ export default function wasmSqueeze(options = {}) {
       isLibrary = Boolean(config.build?.lib)
       isWorker = Boolean(config.isWorker)
       root = config.root
+      base = config.base ?? '/'
       logger = config.logger
     },
 
@@ -137,10 +146,12 @@ export default function wasmSqueeze(options = {}) {
         cache = openCompressCache(dir, { warn: (message) => cacheWarnings.push(message) })
         compressAll = createCompressor({ levels: compression.levels, pool, cache })
       }
+      deltaWarnings = []
+      deltaBuild = deltaConfig && !inert && !isServe && !isSsr ? createDeltaBuild(deltaConfig, { root, warn: (m) => deltaWarnings.push(m) }) : null
     },
 
     configurePreviewServer(server) {
-      if (!compression) return
+      if (!compression && !deltaConfig) return
       const dir = path.resolve(server.config.root, server.config.build.outDir)
       server.middlewares.use(precompressedMiddleware(dir, { base: server.config.base }))
     },
@@ -201,14 +212,29 @@ export default function wasmSqueeze(options = {}) {
           compressAll,
           emit: (fileName, source) => this.emitFile({ type: 'asset', fileName, source }),
         })
-        for (const message of cacheWarnings) this.warn(message)
+        const deltaRows = deltaBuild
+          ? await deltaBuild.emitDeltas({
+              wasm: wasm.filter((w) => !w.file.endsWith('(data sidecar)')).map((w) => ({ ...w, br: rows.find((r) => r.fileName === w.fileName)?.br })),
+              base,
+              runDelta: createDeltaCompressor({ pool, cache }),
+              emit: (fileName, source) => this.emitFile({ type: 'asset', fileName, source }),
+            })
+          : []
+        for (const message of [...cacheWarnings, ...deltaWarnings]) this.warn(message)
         cacheWarnings = []
+        deltaWarnings = []
         if (report && rows.length > 0) {
           const table = formatTable(rows)
           if (logger) logger.info(`\n${table}`)
           else this.info(`\n${table}`)
         }
+        if (report && deltaRows.length > 0) {
+          const table = formatDeltaTable(deltaRows)
+          if (logger) logger.info(`\n${table}`)
+          else this.info(`\n${table}`)
+        }
         finishedReport = reportPath(report, root) ? jsonReport(rows, { cache: cache?.stats, pool: pool?.stats }) : null
+        if (finishedReport && deltaBuild) finishedReport.deltas = deltaRows
       },
     },
 
