@@ -289,6 +289,27 @@ describe('two real builds, then bad previous deploys and the Node middleware', (
       }
     })
 
+    test('load: 1,000 concurrent requests mixing encodings and dictionaries, no error, no wrong byte', async () => {
+      const file = `/${second.asset.file}`
+      const dcbBody = await readFile(path.join(second.dir, `${second.asset.file}.${sha256(first.bytes)}.dcb`))
+      const brBody = await readFile(path.join(second.dir, `${second.asset.file}.br`))
+      const kinds = [
+        { headers: { 'accept-encoding': 'br, dcb, dcz', 'available-dictionary': dictionary() }, encoding: 'dcb', body: dcbBody },
+        { headers: { 'accept-encoding': 'gzip, br, zstd' }, encoding: 'br', body: brBody },
+        { headers: { 'accept-encoding': 'br, dcb', 'available-dictionary': ':bm9wZQ==:' }, encoding: 'br', body: brBody },
+        { headers: {}, encoding: undefined, body: second.bytes },
+        { headers: { range: 'bytes=100-199', 'available-dictionary': dictionary(), 'accept-encoding': 'dcb' }, encoding: undefined, body: second.bytes.subarray(100, 200), status: 206 },
+      ]
+      const results = await Promise.all(
+        Array.from({ length: 1000 }, async (_, i) => {
+          const kind = kinds[i % kinds.length]
+          const res = await fetchRaw(url(file), { headers: kind.headers })
+          return res.status === (kind.status ?? 200) && res.headers['content-encoding'] === kind.encoding && res.body.equals(kind.body)
+        }),
+      )
+      assert.equal(results.filter((ok) => !ok).length, 0)
+    })
+
     test('only public files inside the directory: no traversal, no symlink out, no dot-files', async () => {
       for (const p of ['/../secret.txt', '/%2e%2e/secret.txt', '/assets/%2e%2e/%2e%2e/secret.txt', '/escape.txt', '/.env', '/%2eenv', '/assets%00.wasm', '/%E0%A4%A']) {
         const res = await fetchRaw(url(p))
