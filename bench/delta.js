@@ -2,13 +2,13 @@
 // npm run bench:delta [-- --filter <substring>]
 //
 // Real consecutive npm releases, fetched with `npm pack` at pinned versions: for the
-// largest .wasm both releases ship, in one run, brotli 11 of the new file alone
+// wasm a browser loads from both releases, in one run, brotli 11 of the new file alone
 // (what a fresh visitor gets), dcb and dcz of it against the old one (what a
 // returning visitor gets), each size against br11 and each time against br11's.
 // Every delta is verified natively before it is returned (decoded against its
 // dictionary and compared by sha-256). Writes bench/results/delta.md and delta.json
 // (with --filter: delta-<filter>.*).
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join, relative } from 'node:path'
 import { performance } from 'node:perf_hooks'
 import { parseArgs } from 'node:util'
@@ -18,13 +18,14 @@ import { run } from './lib/exec.js'
 import { formatBytes, formatMs, formatPercent, markdownTable } from './lib/format.js'
 import { gitRevision, machineInfo } from './lib/machine.js'
 
+/** [package, old, new, the wasm a browser loads (release builds, not debug ones)]. */
 export const PAIRS = [
-  ['@resvg/resvg-wasm', '2.6.1', '2.6.2'],
-  ['web-tree-sitter', '0.27.1', '0.27.2'],
-  ['sql.js', '1.16.0', '1.17.0'],
-  ['@swc/wasm', '1.16.18', '1.16.21'],
-  ['esbuild-wasm', '0.28.1', '0.28.2'],
-  ['@duckdb/duckdb-wasm', '1.31.0', '1.32.0'],
+  ['@resvg/resvg-wasm', '2.6.1', '2.6.2', 'index_bg.wasm'],
+  ['web-tree-sitter', '0.27.1', '0.27.2', 'web-tree-sitter.wasm'],
+  ['sql.js', '1.16.0', '1.17.0', 'dist/sql-wasm.wasm'],
+  ['@swc/wasm', '1.16.18', '1.16.21', 'wasm_bg.wasm'],
+  ['esbuild-wasm', '0.28.1', '0.28.2', 'esbuild.wasm'],
+  ['@duckdb/duckdb-wasm', '1.31.0', '1.32.0', 'dist/duckdb-eh.wasm'],
 ]
 
 const PACK_DIR = join(CORPUS_DIR, 'delta')
@@ -44,10 +45,6 @@ async function unpacked(name, version) {
   return join(dir, 'package')
 }
 
-function wasmFiles(dir) {
-  return readdirSync(dir, { recursive: true }).filter((f) => String(f).endsWith('.wasm')).map(String)
-}
-
 function timed(fn) {
   const started = performance.now()
   const value = fn()
@@ -55,13 +52,11 @@ function timed(fn) {
 }
 
 const rows = []
-for (const [name, from, to] of PAIRS) {
+for (const [name, from, to, file] of PAIRS) {
   const label = `${name} ${from} → ${to}`
   if (args.filter && !label.includes(args.filter)) continue
   const [oldDir, newDir] = [await unpacked(name, from), await unpacked(name, to)]
-  const shared = wasmFiles(newDir).filter((f) => existsSync(join(oldDir, f)))
-  const file = shared.sort((a, b) => statSync(join(newDir, b)).size - statSync(join(newDir, a)).size)[0]
-  if (!file) throw new Error(`${label}: no .wasm in both releases`)
+  if (!existsSync(join(oldDir, file)) || !existsSync(join(newDir, file))) throw new Error(`${label}: ${file} is not in both releases`)
   const old = readFileSync(join(oldDir, file))
   const next = readFileSync(join(newDir, file))
   console.error(`[bench:delta] ${label}: ${relative(newDir, join(newDir, file))} (${formatBytes(next.length)})…`)
