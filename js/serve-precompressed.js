@@ -7,6 +7,7 @@ import { createReadStream } from 'node:fs'
 import { stat } from 'node:fs/promises'
 import path from 'node:path'
 import { deltaResponder } from './delta/serve.js'
+import { DELTA_VARY } from './delta/negotiate.js'
 
 /** Content-coding token → sibling extension, in our order of preference on ties. */
 export const CODINGS = [
@@ -112,7 +113,7 @@ export function precompressedMiddleware(root, { base = '/' } = {}) {
       }
       if (available.length === 0) return next()
       // The response depends on Accept-Encoding from here on, whoever sends it.
-      if (!res.hasHeader('Vary')) res.setHeader('Vary', 'Accept-Encoding')
+      if (res.getHeader('Vary') !== DELTA_VARY) res.setHeader('Vary', 'Accept-Encoding')
       // Ranges are byte ranges of the identity encoding: let the static server
       // answer them from the original file.
       if (req.headers.range) return next()
