@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// npm run bench:delta [-- --filter <substring>]
+// npm run bench:delta [-- --filter <substring>] [-- --report-only]
 //
 // Real consecutive npm releases, fetched with `npm pack` at pinned versions: for the
 // wasm a browser loads from both releases, in one run, brotli 11 of the new file alone
@@ -29,7 +29,7 @@ export const PAIRS = [
 ]
 
 const PACK_DIR = join(CORPUS_DIR, 'delta')
-const { values: args } = parseArgs({ options: { filter: { type: 'string' } } })
+const { values: args } = parseArgs({ options: { filter: { type: 'string' }, 'report-only': { type: 'boolean', default: false } } })
 
 /** `npm pack name@version`, unpacked once into bench/corpus/delta/<name>@<version>/. */
 async function unpacked(name, version) {
@@ -51,8 +51,12 @@ function timed(fn) {
   return { value, ms: performance.now() - started }
 }
 
-const rows = []
-for (const [name, from, to, file] of PAIRS) {
+const suffix = args.filter ? `-${args.filter.replace(/[^\w.-]+/g, '_')}` : ''
+const resultsDir = join(BENCH_DIR, 'results')
+// --report-only: rewrite the markdown from the last run's JSON.
+const previousRun = args['report-only'] ? JSON.parse(readFileSync(join(resultsDir, `delta${suffix}.json`), 'utf8')) : null
+const rows = previousRun?.rows ?? []
+for (const [name, from, to, file] of previousRun ? [] : PAIRS) {
   const label = `${name} ${from} → ${to}`
   if (args.filter && !label.includes(args.filter)) continue
   const [oldDir, newDir] = [await unpacked(name, from), await unpacked(name, to)]
@@ -71,27 +75,28 @@ function writeResults(rows) {
   const smallest = (r) => Math.min(r.dcb, r.dcz ?? Infinity)
   const ratios = rows.map((r) => smallest(r) / r.br11).sort((a, b) => a - b)
   const median = ratios.length ? (ratios.length % 2 ? ratios[(ratios.length - 1) / 2] : (ratios[ratios.length / 2 - 1] + ratios[ratios.length / 2]) / 2) : null
+  const bytes = (n) => n.toLocaleString('en-US')
+  const titles = ['pair', 'file', 'raw', 'br11', 'dcb', 'dcb / br11', 'dcz', 'dcz / br11', 'br11 time', 'dcb time (× br11)', 'dcz time (× br11)']
   const table = markdownTable(
-    ['pair', 'file', 'raw', 'br11', 'dcb', 'dcb / br11', 'dcz', 'dcz / br11', 'br11 time', 'dcb time (× br11)', 'dcz time (× br11)'],
+    titles.map((title, i) => ({ title, align: i < 2 ? 'left' : 'right' })),
     rows.map((r) => [
       r.pair,
       r.file,
-      formatBytes(r.raw),
-      formatBytes(r.br11),
-      formatBytes(r.dcb),
+      bytes(r.raw),
+      bytes(r.br11),
+      bytes(r.dcb),
       formatPercent(r.dcb, r.br11),
-      r.dcz == null ? '-' : formatBytes(r.dcz),
+      r.dcz == null ? '-' : bytes(r.dcz),
       r.dcz == null ? '-' : formatPercent(r.dcz, r.br11),
       formatMs(r.brMs),
       `${formatMs(r.dcbMs)} (${(r.dcbMs / r.brMs).toFixed(2)}×)`,
       `${formatMs(r.dczMs)} (${(r.dczMs / r.brMs).toFixed(2)}×)`,
     ]),
   )
-  const suffix = args.filter ? `-${args.filter.replace(/[^\w.-]+/g, '_')}` : ''
-  const resultsDir = join(BENCH_DIR, 'results')
-  const machine = machineInfo()
-  writeFileSync(join(resultsDir, `delta${suffix}.json`), `${JSON.stringify({ revision: gitRevision(), machine, rows, medianSmallestRatio: median }, null, 2)}\n`)
-  const md = `# bench:delta\n\nRevision ${JSON.stringify(gitRevision())}, ${machine.nproc} cores (${machine.cpu}), ${machine.memoryGiB} GiB, node ${process.version}.\n\nOne run, file after file on one thread: brotli 11 of the new file alone, then dcb (brotli 11, lgwin 24) and dcz (zstd 19) with the old file as a raw dictionary, each verified natively.\n\n${table}\n\nMedian of the smaller delta against br11: ${median == null ? '-' : `${(median * 100).toFixed(1)}%`}.\n`
+  const machine = previousRun?.machine ?? machineInfo()
+  const revision = previousRun?.revision ?? gitRevision()
+  writeFileSync(join(resultsDir, `delta${suffix}.json`), `${JSON.stringify({ revision, machine, rows, medianSmallestRatio: median }, null, 2)}\n`)
+  const md = `# bench:delta\n\nRevision ${revision?.sha}${revision?.dirty ? ' (dirty)' : ''}, ${machine.nproc} cores (${machine.cpu}), ${machine.memoryGiB} GiB, node ${process.version}.\n\nOne run, file after file on one thread: brotli 11 of the new file alone, then dcb (brotli 11, lgwin 24) and dcz (zstd 19) with the old file as a raw dictionary, each verified natively.\n\n${table}\n\nMedian of the smaller delta against br11: ${median == null ? '-' : `${(median * 100).toFixed(1)}%`}.\n`
   writeFileSync(join(resultsDir, `delta${suffix}.md`), md)
   return md
 }
