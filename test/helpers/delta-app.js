@@ -66,3 +66,17 @@ export function freePort() {
     })
   })
 }
+
+/** A real Vite build of the app at `version` into `<root>/dist`, with the plugin's `delta` option; collects warnings. */
+export async function buildApp(root, version, delta) {
+  const { build, createLogger } = await import('vite')
+  const { default: wasmSqueeze } = await import('../../js/plugin.js')
+  const { readdir, readFile } = await import('node:fs/promises')
+  await writeApp(root, version)
+  const warnings = []
+  const customLogger = createLogger('warn')
+  customLogger.warn = (message) => warnings.push(String(message))
+  await build({ root, configFile: false, logLevel: 'warn', customLogger, plugins: [wasmSqueeze({ report: false, delta })], build: { outDir: 'dist', emptyOutDir: true } })
+  const wasm = (await readdir(path.join(root, 'dist/assets'))).find((f) => /^app-.*\.wasm$/.test(f))
+  return { warnings, wasm, bytes: await readFile(path.join(root, 'dist/assets', wasm)) }
+}
