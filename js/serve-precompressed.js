@@ -73,7 +73,8 @@ export function chooseCoding(header, available) {
   return best
 }
 
-async function fileSize(file) {
+/** The size of a regular file, or null. */
+export async function fileSize(file) {
   try {
     const info = await stat(file)
     return info.isFile() ? info.size : null

@@ -5,7 +5,6 @@ import assert from 'node:assert/strict'
 import { spawn, spawnSync } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
-import { request } from 'node:http'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { test } from 'node:test'
@@ -14,22 +13,11 @@ import { chromium } from 'playwright-core'
 import { availableDictionaryHeader } from '../js/delta/negotiate.js'
 import { CHROMIUM_ARGS, chromiumPath } from './helpers/browser.js'
 import { buildApp, expectedOutput, freePort } from './helpers/delta-app.js'
+import { fetchRaw } from './helpers/fetch-raw.js'
 
 const sha256 = (bytes) => createHash('sha256').update(bytes).digest('hex')
 const NGINX = '/usr/sbin/nginx'
 const CLI = fileURLToPath(new URL('../js/cli.js', import.meta.url))
-
-function fetchRaw(url, headers = {}, method = 'GET') {
-  return new Promise((resolve, reject) => {
-    const req = request(url, { method, headers }, (res) => {
-      const chunks = []
-      res.on('data', (c) => chunks.push(c))
-      res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks) }))
-    })
-    req.on('error', reject)
-    req.end()
-  })
-}
 
 /** Starts nginx in the foreground on `dir`'s generated config; resolves once it answers. */
 async function startNginx(prefix, dir, port) {
@@ -111,7 +99,7 @@ test('stock nginx with the generated configuration serves deltas, siblings and h
     const dcbFile = await readFile(path.join(dist, 'assets', `${second.wasm}.${sha256(first.bytes)}.dcb`))
     const brFile = await readFile(path.join(dist, 'assets', `${second.wasm}.br`))
 
-    const delta = await fetchRaw(wasmUrl, { 'accept-encoding': 'gzip, br, zstd, dcb, dcz', 'available-dictionary': dictionary })
+    const delta = await fetchRaw(wasmUrl, { headers: { 'accept-encoding': 'gzip, br, zstd, dcb, dcz', 'available-dictionary': dictionary } })
     assert.equal(delta.headers['content-encoding'], 'dcb')
     assert.equal(delta.headers['content-type'], 'application/wasm')
     assert.equal(delta.headers.vary, 'Accept-Encoding, Available-Dictionary')
@@ -124,18 +112,18 @@ test('stock nginx with the generated configuration serves deltas, siblings and h
       { 'accept-encoding': 'br, dcb', 'available-dictionary': availableDictionaryHeader(sha256('other')) },
       { 'accept-encoding': 'br, dcb;q=0', 'available-dictionary': dictionary },
     ]) {
-      const res = await fetchRaw(wasmUrl, headers)
+      const res = await fetchRaw(wasmUrl, { headers })
       assert.equal(res.headers['content-encoding'], 'br', JSON.stringify(headers))
       assert.deepEqual(res.body, brFile)
     }
-    const identity = await fetchRaw(wasmUrl, { 'accept-encoding': 'identity' })
+    const identity = await fetchRaw(wasmUrl, { headers: { 'accept-encoding': 'identity' } })
     assert.equal(identity.headers['content-encoding'], undefined)
     assert.deepEqual(identity.body, second.bytes)
-    const range = await fetchRaw(wasmUrl, { range: 'bytes=0-7', 'accept-encoding': 'br, dcb', 'available-dictionary': dictionary })
+    const range = await fetchRaw(wasmUrl, { headers: { range: 'bytes=0-7', 'accept-encoding': 'br, dcb', 'available-dictionary': dictionary } })
     assert.equal(range.status, 206)
     assert.equal(range.headers['content-encoding'], undefined)
     assert.deepEqual(range.body, second.bytes.subarray(0, 8))
-    const head = await fetchRaw(wasmUrl, { 'accept-encoding': 'dcb', 'available-dictionary': dictionary }, 'HEAD')
+    const head = await fetchRaw(wasmUrl, { method: 'HEAD', headers: { 'accept-encoding': 'dcb', 'available-dictionary': dictionary } })
     assert.equal(head.headers['content-encoding'], 'dcb')
     assert.equal(Number(head.headers['content-length']), dcbFile.length)
     assert.equal((await fetchRaw(`http://127.0.0.1:${port}/.wasm-squeeze-refused`)).status, 404)

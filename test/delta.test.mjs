@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict'
 import { createHash } from 'node:crypto'
 import { cp, mkdtemp, readdir, readFile, rm, symlink, unlink, writeFile } from 'node:fs/promises'
-import { createServer, request } from 'node:http'
+import { createServer } from 'node:http'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { after, before, describe, test } from 'node:test'
@@ -17,6 +17,7 @@ import { availableDictionaryHeader, chooseDelta, dictionaryMatch, parseAvailable
 import { serveDist } from '../js/delta/serve-dist.js'
 import { loadDeploy } from '../js/delta/previous.js'
 import { appData, writeApp } from './helpers/delta-app.js'
+import { fetchRaw } from './helpers/fetch-raw.js'
 
 const sha256 = (bytes) => createHash('sha256').update(bytes).digest('hex')
 
@@ -78,19 +79,6 @@ test('deltaSync: the RFC 9842 framing with the dictionary hash; bad options are 
   assert.throws(() => deltaSync(next, old, { format: 'dcx' }), (err) => err.code === 'ERR_INVALID_OPTION' && /format/.test(err.message))
   assert.throws(() => deltaSync(next, old, { format: 'dcb', level: 12 }), (err) => err.code === 'ERR_INVALID_OPTION')
 })
-
-function fetchRaw(url, { method = 'GET', headers = {} } = {}) {
-  return new Promise((resolve, reject) => {
-    const req = request(url, { method, headers }, (res) => {
-      const chunks = []
-      res.on('data', (c) => chunks.push(c))
-      res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks) }))
-      res.on('error', reject)
-    })
-    req.on('error', reject)
-    req.end()
-  })
-}
 
 async function buildDeploy(root, version, delta, outDir = 'dist') {
   await writeApp(root, version)

@@ -4,18 +4,10 @@
 // coding and the file is really there. Shared by `vite preview` and `serveDist`.
 import { createReadStream } from 'node:fs'
 import { readFile, stat } from 'node:fs/promises'
+import { fileSize } from '../serve-precompressed.js'
 import path from 'node:path'
 import { MANIFEST_FILE, parseManifest } from './manifest.js'
 import { DELTA_VARY, IMMUTABLE, chooseDelta, parseAvailableDictionary, useAsDictionary } from './negotiate.js'
-
-async function fileSize(file) {
-  try {
-    const info = await stat(file)
-    return info.isFile() ? info.size : null
-  } catch {
-    return null
-  }
-}
 
 /**
  * The manifest of `dir` as emitted name → asset, re-read when it changes (preview
