@@ -3,12 +3,12 @@
 //
 // Peak memory of one compression job, each in a fresh process (maxRSS after the job
 // minus maxRSS before it), next to the estimate the plugin's pool budgets with
-// (js/compress-pool.js estimateJobMemory), and Node zlib's brotli for reference.
+// (js/compress/pool.js estimateJobMemory), and Node zlib's brotli for reference.
 // Writes bench/results/compress-memory.md.
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
-import { estimateJobMemory } from '../js/compress-pool.js'
+import { estimateJobMemory } from '../js/compress/pool.js'
 import { BENCH_DIR, loadCorpus } from './lib/corpus.js'
 import { run } from './lib/exec.js'
 import { formatBytes, formatMs, markdownTable } from './lib/format.js'
@@ -40,7 +40,7 @@ const md = [
   '',
   `\`npm run bench:compress-memory\` on ${new Date().toISOString()}; ${machineInfo().cpu}, Node ${process.version}.`,
   'Each job runs alone in a fresh process; "peak" is maxRSS after the job minus maxRSS before it (input already read).',
-  '"pool estimate" is what `estimateJobMemory` in js/compress-pool.js charges the memory budget for the job.',
+  '"pool estimate" is what `estimateJobMemory` in js/compress/pool.js charges the memory budget for the job.',
   '',
   markdownTable(
     [{ title: 'module', align: 'left' }, { title: 'raw' }, { title: 'job', align: 'left' }, { title: 'time' }, { title: 'peak' }, { title: 'pool estimate' }],

@@ -2,7 +2,7 @@
 // npm run bench:event-loop [-- --input big.wasm ...] [-- --no-sync]
 //
 // Is the event loop ever blocked by our work? While `transform` and then `compress`
-// (brotli 11, zstd 19, gzip 9: the plugin's defaults plus gzip) run on a ~30 MB
+// (brotli 11, zstd 19, gzip 9: every format, zstd being opt-in in the plugin) run on a ~30 MB
 // module, `perf_hooks.monitorEventLoopDelay` samples how late the loop is; the target
 // is p99 < 50 ms. The peer, in the same run: the `*Sync` twins on the same module,
 // which block the loop by design, so the monitor is seen to catch a blocked loop.

@@ -6,7 +6,9 @@ import { readFile, writeFile } from 'node:fs/promises'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { compress, transform } from './native.js'
-import { formatTable } from './report.js'
+import { formatTable, whatHappened } from './report.js'
+import { FORMATS, formatOf } from './compress/formats.js'
+import { OptionError, PASSIVE_DATA_MODES, normalizeTransformOptions } from './options.js'
 
 export const USAGE = `Usage: wasm-squeeze <input.wasm> -o <output.wasm> [options]
 
@@ -24,7 +26,8 @@ Options:
                              it on the wire (default: never bigger, raw or wire)
       --zero-filled-memory   promise an imported memory starts zeroed (lets data
                              packing run on it)
-      --passive-data <mode>  how active data segments reach memory (default: off)
+      --passive-data <mode>  how active data segments reach memory (default: off;
+                             one of ${PASSIVE_DATA_MODES.join(', ')})
                              start: passive segments, an injected start
                                function does memory.init + data.drop
                              deferred: the same, run by the loader calling the
@@ -35,7 +38,9 @@ Options:
                                the loader writes them after instantiation
       --sidecar-min-bytes <n>
                              smallest segment sidecar moves (default 4096)
-      --compress <formats>   also write <output>.br/.zst/.gz, e.g. br,zst,gz
+      --compress <formats>   also write <output>.br/.zst/.gz, a list of
+                             ${FORMATS.map((f) => f.id).join(', ')}, e.g. br,gz (what the plugin makes
+                             by default; zst is opt-in), at levels ${FORMATS.map((f) => `${f.id} ${f.level}`).join(', ')}
       --json                 print the report as JSON on stdout
   -h, --help                 show this help
   -v, --version              print the version
@@ -46,8 +51,8 @@ wasm-squeeze nginx <dist>: an nginx configuration for a build with \`delta\`
 Exit status: 0 on success, 1 when the input is not a valid module, 2 on usage
 errors, 3 on an internal error (a bug in wasm-squeeze: please report it).`
 
-const FORMATS = { br: 'brotli', zst: 'zstd', gz: 'gzip' }
-const PASSIVE_DATA_MODES = ['off', 'start', 'deferred', 'sidecar']
+/** The flag a core option comes from, for errors: `passiveData` → `--passive-data`. */
+const flagOf = (option) => `--${option.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`
 
 /** Exit status by error code: bad input 1, bad options 2, our own bug 3. */
 const EXIT_CODES = { ERR_WASM_MALFORMED: 1, ERR_WASM_UNSUPPORTED: 1, ERR_INVALID_OPTION: 2, ERR_INTERNAL: 3 }
@@ -84,32 +89,38 @@ export function parseCommandLine(argv) {
   if (values.help || values.version) return { help: values.help, version: values.version }
   if (positionals.length !== 1) throw new UsageError('expected exactly one input file')
   if (!values.output) throw new UsageError('missing -o <output.wasm>')
-  const passiveData = values['passive-data'] ?? 'off'
-  if (!PASSIVE_DATA_MODES.includes(passiveData)) {
-    throw new UsageError(`--passive-data must be one of ${PASSIVE_DATA_MODES.join(', ')}, got "${passiveData}"`)
-  }
   const minBytes = values['sidecar-min-bytes']
   if (minBytes !== undefined && !/^\d+$/.test(minBytes)) {
     throw new UsageError(`--sidecar-min-bytes takes a byte count, got "${minBytes}"`)
   }
   const formats = values.compress ? values.compress.split(',').map((f) => f.trim()) : []
-  const unknown = formats.find((f) => !(f in FORMATS))
-  if (unknown) throw new UsageError(`--compress takes a list of br, zst, gz; got "${unknown}"`)
+  const unknown = formats.find((f) => formatOf(f)?.id !== f)
+  if (unknown) throw new UsageError(`--compress takes a list of ${FORMATS.map((f) => f.id).join(', ')}; got "${unknown}"`)
   return {
     input: positionals[0],
     output: values.output,
     json: Boolean(values.json),
     formats,
-    options: {
+    options: coreOptions({
       keepNames: Boolean(values['keep-names']),
       keepSections: values['keep-section'] ?? [],
       dce: !values['no-dce'],
       packData: !values['no-pack-data'],
       allowRawGrowth: Boolean(values['allow-raw-growth']),
       zeroFilledMemory: Boolean(values['zero-filled-memory']),
-      passiveData,
+      passiveData: values['passive-data'] ?? 'off',
       ...(minBytes !== undefined && { sidecarMinBytes: Number(minBytes) }),
-    },
+    }),
+  }
+}
+
+/** The flags' options checked by the same rules as the plugin's and the Node API's. */
+function coreOptions(options) {
+  try {
+    return normalizeTransformOptions(options)
+  } catch (err) {
+    if (!(err instanceof OptionError)) throw err
+    throw new UsageError(err.message.replace(/^wasm-squeeze: /, '').replace(`option \`${err.option}\``, flagOf(err.option)))
   }
 }
 
@@ -162,7 +173,7 @@ export async function main(argv, { stdout = process.stdout, stderr = process.std
   }
   const compressed = {}
   if (request.formats.length > 0) {
-    const wanted = Object.fromEntries(Object.entries(FORMATS).map(([ext, key]) => [key, request.formats.includes(ext)]))
+    const wanted = Object.fromEntries(FORMATS.map((f) => [f.option, request.formats.includes(f.id)]))
     const outputs = await compress(result.wasm, wanted)
     for (const ext of request.formats) {
       await writeFile(`${request.output}.${ext}`, outputs[ext])
@@ -172,7 +183,8 @@ export async function main(argv, { stdout = process.stdout, stderr = process.std
   if (request.json) {
     stdout.write(`${JSON.stringify({ ...result.report, compressed }, null, 2)}\n`)
   } else {
-    const row = { file: request.input, raw: raw.length, optimized: result.wasm.length, ...compressed }
+    const { steps, sectionsBefore: before, sectionsAfter: after } = result.report
+    const row = { source: request.input, raw: raw.length, optimized: result.wasm.length, ...compressed, what: whatHappened({ steps, sections: { before, after } }) }
     stdout.write(`${formatTable([row])}\n`)
     for (const step of result.report.steps) stdout.write(`  ${step.pass}: ${step.status}, ${step.detail}\n`)
     if (result.report.keptOriginal) stdout.write('  kept the original bytes: the passes did not make it smaller\n')

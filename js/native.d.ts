@@ -26,12 +26,22 @@ export interface TransformResult {
    * after instantiation, then call `initExport` if set.
    */
   sidecar?: BindingSidecar | null
+  /** The returned module's imports, as `inspect` lists them. */
+  imports: ModuleInfo['imports']
+  /** The returned module's exports, as `inspect` lists them. */
+  exports: ModuleInfo['exports']
 }
 
+/**
+ * Which formats to produce. One rule everywhere (the plugin's `compress`, this API):
+ * an absent format is produced when it is on by default (brotli, gzip) and not
+ * when it is opt-in (zstd: every browser that accepts zstd accepts br, and .br is
+ * smaller). A bad value or an unknown key throws an `ERR_INVALID_OPTION` TypeError.
+ */
 export interface CompressOptions {
   /** `true` = quality 11, a number 0–11, `false` = skip. @default true */
   brotli?: boolean | number
-  /** `true` = level 19, a number 1–22 (window always ≤ 8 MiB), `false` = skip. @default true */
+  /** `true` = level 19, a number 1–22 (window always ≤ 8 MiB), `false` = skip. @default false */
   zstd?: boolean | number
   /** `true` = level 9, a number 0–9, `false` = skip. @default true */
   gzip?: boolean | number
@@ -39,9 +49,11 @@ export interface CompressOptions {
 
 /** Errors carry a stable `code` and, for bad input, the byte `offset`. */
 export interface WasmSqueezeError extends Error {
-  code: 'ERR_WASM_MALFORMED' | 'ERR_WASM_UNSUPPORTED' | 'ERR_INVALID_OPTION' | 'ERR_INTERNAL'
+  code: 'ERR_WASM_MALFORMED' | 'ERR_WASM_UNSUPPORTED' | 'ERR_INVALID_OPTION' | 'ERR_INTERNAL' | 'ERR_ADDON_MISSING'
   offset?: number
   file?: string
+  /** With `ERR_INVALID_OPTION`: the option's path as written, e.g. `optimize.passiveData`. */
+  option?: string
 }
 
 type Bytes = Uint8Array | ArrayBuffer

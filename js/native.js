@@ -1,6 +1,12 @@
 // The Node API: the native addon with options normalised on this side of the
 // boundary and errors turned into proper `Error`s with `code` and `offset`.
+import { existsSync } from 'node:fs'
 import { createRequire } from 'node:module'
+import { hostPlatformArchABI, missingAddonMessage } from './platform.js'
+import { DEFAULT_LEVELS } from './compress/formats.js'
+import { normalizeLevels, normalizeNodeTransformOptions } from './options.js'
+
+export { DEFAULT_LEVELS }
 
 const require = createRequire(import.meta.url)
 
@@ -10,20 +16,15 @@ function native() {
     try {
       binding = require('../native/binding.cjs')
     } catch (cause) {
-      const err = new Error(
-        'wasm-squeeze: the native addon could not be loaded. From a clone, run `npm run build`; ' +
-          `from npm, check that the optional package for ${process.platform}-${process.arch} was installed. (${cause.message})`,
-        { cause },
-      )
+      const manifest = require('../package.json')
+      const fromClone = existsSync(new URL('../Cargo.toml', import.meta.url))
+      const err = new Error(missingAddonMessage({ manifest, abi: hostPlatformArchABI(), fromClone, cause: cause.message }), { cause })
       err.code = 'ERR_ADDON_MISSING'
       throw err
     }
   }
   return binding
 }
-
-/** Compression levels used when a format is switched on with `true`. */
-export const DEFAULT_LEVELS = Object.freeze({ brotli: 11, zstd: 19, gzip: 9 })
 
 const ERROR_PATTERN = /^(ERR_[A-Z_]+): ([\s\S]*)$/
 const OFFSET_PATTERN = /\(at offset 0x([0-9a-f]+)\)/
@@ -48,21 +49,14 @@ function toBytes(input, name = 'input') {
   throw new TypeError(`wasm-squeeze: ${name} must be a Buffer, Uint8Array or ArrayBuffer`)
 }
 
-/** `{ brotli?: boolean|number, zstd?: boolean|number, gzip?: boolean|number }` → levels. */
-export function normalizeCompressOptions(options = {}) {
-  const pick = (key, fallback) => {
-    const value = options[key] ?? fallback
-    if (value === false) return undefined
-    if (value === true) return DEFAULT_LEVELS[key]
-    if (Number.isInteger(value)) return value
-    throw new TypeError(`wasm-squeeze: option \`${key}\` must be a boolean or an integer level, got ${JSON.stringify(value)}`)
-  }
-  return { brotli: pick('brotli', true), zstd: pick('zstd', true), gzip: pick('gzip', true) }
-}
-
-function withFile(options) {
-  const { file, ...rest } = options ?? {}
-  return [file, rest]
+/**
+ * `{ brotli?, zstd?, gzip? }` → the level of each format to produce. The binding
+ * produces exactly the formats it is given; the defaults (br and gz on, zst off)
+ * are applied here, by the same rule as the plugin's (js/options.js).
+ */
+function compressLevels(options) {
+  const levels = normalizeLevels(options)
+  return { brotli: levels.brotli, zstd: levels.zstd, gzip: levels.gzip }
 }
 
 /**
@@ -71,18 +65,18 @@ function withFile(options) {
  * @param {import('./native').TransformOptions} [options]
  */
 export async function transform(input, options) {
-  const [file, rest] = withFile(options)
+  const { file, options: checked } = normalizeNodeTransformOptions(options)
   try {
-    return await native().transform(toBytes(input), rest)
+    return await native().transform(toBytes(input), checked)
   } catch (err) {
     throw decorateError(err, file)
   }
 }
 
 export function transformSync(input, options) {
-  const [file, rest] = withFile(options)
+  const { file, options: checked } = normalizeNodeTransformOptions(options)
   try {
-    return native().transformSync(toBytes(input), rest)
+    return native().transformSync(toBytes(input), checked)
   } catch (err) {
     throw decorateError(err, file)
   }
@@ -91,7 +85,7 @@ export function transformSync(input, options) {
 /** Compresses into each requested format in parallel, off the main thread. */
 export async function compress(input, options) {
   try {
-    return await native().compress(toBytes(input), normalizeCompressOptions(options))
+    return await native().compress(toBytes(input), compressLevels(options))
   } catch (err) {
     throw decorateError(err)
   }
@@ -99,7 +93,7 @@ export async function compress(input, options) {
 
 export function compressSync(input, options) {
   try {
-    return native().compressSync(toBytes(input), normalizeCompressOptions(options))
+    return native().compressSync(toBytes(input), compressLevels(options))
   } catch (err) {
     throw decorateError(err)
   }

@@ -3,6 +3,11 @@ import type { CompressOptions, TransformOptions } from './native.js'
 
 export type { CompressOptions, TransformOptions } from './native.js'
 
+/**
+ * Checked once, when `wasmSqueeze()` is called: a bad value or an unknown key
+ * throws a TypeError (`code: 'ERR_INVALID_OPTION'`) naming the option's path, what
+ * was given and what is allowed, with the nearest known key for a typo.
+ */
 export interface WasmSqueezeOptions {
   /**
    * Which `.wasm` files to handle, matched against their absolute paths (picomatch
@@ -27,8 +32,9 @@ export interface WasmSqueezeOptions {
   optimize?: Omit<TransformOptions, 'file'> | false
   /**
    * Precompressed `.br` / `.zst` / `.gz` siblings: which formats and levels, which
-   * other bundle files, how much in parallel; `false` for none.
-   * @default { brotli: 11, zstd: 19, gzip: 9, minRatio: 0.95, assets: false }
+   * other bundle files, how much in parallel; `false` for none. zstd is opt-in
+   * (`zstd: true`): every browser that accepts zstd also accepts br, and .br is smaller.
+   * @default { brotli: 11, zstd: false, gzip: 9, minRatio: 0.95, assets: false }
    */
   compress?: CompressPluginOptions | false
   /**
@@ -80,7 +86,7 @@ export interface CompressPluginOptions extends CompressOptions {
    * @default false
    */
   assets?: boolean | CompressAssetsOptions
-  /** Compression jobs (one file, one format) running at once. @default os.availableParallelism() */
+  /** Compression jobs (one file, one format) running at once. @default Math.min(os.availableParallelism(), UV_THREADPOOL_SIZE - 1), i.e. at most 3 */
   concurrency?: number
   /**
    * Bytes the running jobs may take together, by the measured estimate of each job
@@ -123,6 +129,8 @@ export interface WasmSqueezeJsonReport {
     kind: 'wasm' | 'asset'
     /** The source wasm (relative to the root) or, for other assets, the output file name. */
     source: string
+    /** Every source whose optimized bytes are these (byte-identical wasm is one asset); `source` is the first. */
+    sources: string[]
     /** The output file name, e.g. `assets/math-CeumH9Gm.wasm`. */
     emitted: string
     raw: number
@@ -135,8 +143,12 @@ export interface WasmSqueezeJsonReport {
     /** Outputs read from the cache, and produced anew. */
     cache?: { hits: number; misses: number }
     note?: string
+    /** The table's "what happened": e.g. `stripped 490 kB of DWARF, removed 29 unused functions`, `already minimal`. */
+    what: string
+    /** Every step `transform` ran, with its reason and bytes (absent for other assets and `optimize: false`). */
+    steps?: import('./native.js').Report['steps']
   }[]
-  totals: { files: number; raw: number; optimized: number; br: number; zst: number; gz: number }
+  totals: { files: number; sources: number; raw: number; optimized: number; br: number; zst: number; gz: number }
   cache: { dir: string | null; enabled: boolean; hits: number; misses: number; corrupt: number; disabledReason?: string }
   pool?: { jobs: number; peakRunning: number; peakEstimatedMemory: number }
 }

@@ -4,6 +4,7 @@
 // bundler carries on; `generateBundle` collects the compressed siblings, compresses
 // the bundle's other assets when asked, and logs one size table. `vite preview`
 // serves the siblings by Accept-Encoding.
+import { createHash } from 'node:crypto'
 import { access, mkdir, readFile, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { createFilter } from '@rollup/pluginutils'
@@ -15,13 +16,14 @@ import { wasmUrlReferencesPlugin } from './url-references.js'
 import { addToWorkerBundles, isDuplicateInstance } from './workers.js'
 import { isServerBuild, serverAndLibraryPlugin } from './server-and-library.js'
 import { emitSidecar, sidecarExpression } from './sidecar.js'
-import { compressBundle } from './compress-bundle.js'
-import { defaultCacheDir, openCompressCache } from './compress-cache.js'
-import { createCompressor, normalizePluginCompress } from './compress-pipeline.js'
-import { createCompressPool } from './compress-pool.js'
-import { precompressedMiddleware } from './serve-precompressed.js'
-import { jsonReport, reportPath } from './compress-report.js'
-import { createDeltaBuild, formatDeltaTable, normalizeDelta } from './delta/build.js'
+import { compressBundle } from './compress/bundle.js'
+import { defaultCacheDir, openCompressCache } from './compress/cache.js'
+import { createCompressor } from './compress/pipeline.js'
+import { normalizePluginOptions } from './options.js'
+import { createCompressPool } from './compress/pool.js'
+import { precompressedMiddleware } from './compress/serve-precompressed.js'
+import { jsonReport, reportPath } from './compress/json-report.js'
+import { createDeltaBuild, formatDeltaTable } from './delta/build.js'
 import { createDeltaCompressor } from './delta/compressor.js'
 
 const WASM_ID = /\.wasm(?:\?|$)/
@@ -33,28 +35,18 @@ const LOADER_MODES = new Set(['deferred', 'sidecar'])
  * @returns {import('vite').Plugin[]}
  */
 export default function wasmSqueeze(options = {}) {
-  const {
-    include = /\.wasm$/,
-    exclude,
-    optimize = {},
-    compress: compressOption = {},
-    cache: cacheOption,
-    strict = false,
-    report = true,
-    delta: deltaOption,
-  } = options
+  // Every option is checked here, once: a bad one fails before any file is read.
+  const { include, exclude, optimize, compress: compression, cache: cacheOption, strict, report, delta: deltaConfig } = normalizePluginOptions(options)
   const filter = createFilter(include, exclude)
-  const compression = normalizePluginCompress(compressOption)
-  const deltaConfig = normalizeDelta(deltaOption)
-  /** This build's deltas (client builds with `delta` on), and the warnings they gave. */
-  let deltaBuild = null
-  let deltaWarnings = []
-  let base = '/'
   /** One pool for the plugin's lifetime: its limits hold across builds (SSR + client, watch). */
   let pool
   let cache
   let compressAll
   let cacheWarnings = []
+  /** This build's deltas (client builds with `delta` on), and the warnings they gave. */
+  let deltaBuild = null
+  let deltaWarnings = []
+  let base = '/'
   let finishedReport
   let isServe = false
   let isSsr = false
@@ -64,6 +56,12 @@ export default function wasmSqueeze(options = {}) {
   let logger
   /** @type {Map<string, Promise<Emitted>>} source file → its emitted asset */
   let emitted = new Map()
+  /**
+   * @type {Map<string, Emitted>} hash of the optimized bytes (and sidecar) → the
+   * asset: byte-identical wasm from several files (a package's bundler/ and web/
+   * copies) is emitted, compressed and reported once, naming every source.
+   */
+  let assets = new Map()
   const devServer = devServerSupport()
   /** @type {Set<string>} reference ids of the assets this plugin emitted */
   const ownReferences = new Set()
@@ -101,13 +99,21 @@ export default function wasmSqueeze(options = {}) {
         ctx.warn(`${err.message}; shipping the original bytes (set strict: true to fail the build instead)`)
       }
     }
+    const key = contentKey(wasm, result?.sidecar)
+    const twin = assets.get(key)
+    if (twin) {
+      if (!twin.sources.includes(relative)) twin.sources.push(relative)
+      return twin
+    }
     const referenceId = ctx.emitFile({ type: 'asset', name: path.basename(file), source: wasm })
     ownReferences.add(referenceId)
     const startCompressing = (bytes) => (compression ? compressAll(bytes) : Promise.resolve(null))
     const compressed = startCompressing(wasm)
     compressed.catch(() => {}) // awaited in generateBundle; never an unhandled rejection
     const sidecar = emitSidecar(ctx, path.basename(file), result?.sidecar, startCompressing)
-    return { file: relative, referenceId, raw: raw.length, wasm, compressed, note, sidecar, result }
+    const asset = { sources: [relative], referenceId, raw: raw.length, wasm, compressed, note, sidecar, result }
+    assets.set(key, asset)
+    return asset
   }
 
   let inert = false // a second instance (e.g. the user's and ours in worker.plugins) leaves the work to the first
@@ -138,6 +144,7 @@ export default function wasmSqueeze(options = {}) {
 
     buildStart() {
       emitted = new Map()
+      assets = new Map()
       ownReferences.clear()
       if (compression) {
         pool ??= createCompressPool(compression.limits)
@@ -183,11 +190,12 @@ export default function wasmSqueeze(options = {}) {
           return devEsmGlue(file, await inspect(await readFile(file), { file }))
         }
         this.addWatchFile(file)
-        const { referenceId, wasm, sidecar } = await emitWasm(this, file, { foreignLoader: kind === 'url' })
+        const { referenceId, wasm, sidecar, result } = await emitWasm(this, file, { foreignLoader: kind === 'url' })
         const url = `import.meta.ROLLUP_FILE_URL_${referenceId}`
         if (kind === 'url') return urlGlue(url)
         if (kind === 'init') return initGlue(url, sidecarExpression(sidecar))
-        return esmGlue(url, await inspect(wasm, { file }), sidecarExpression(sidecar))
+        // transform returns the interface of what it made; only bytes it did not make are inspected.
+        return esmGlue(url, result ?? (await inspect(wasm, { file })), sidecarExpression(sidecar))
       },
     },
 
@@ -195,14 +203,17 @@ export default function wasmSqueeze(options = {}) {
       // After Vite's own hooks, so that index.html and the final chunks are there.
       order: 'post',
       async handler(_, bundle) {
+        await Promise.all(emitted.values()) // every load has settled by now; this surfaces a failed one
         const wasm = []
-        for (const entry of emitted.values()) {
-          const { file, referenceId, raw, wasm: bytes, compressed, note, sidecar, result } = await entry
-          wasm.push({ file, fileName: this.getFileName(referenceId), raw, wasm: bytes, compressed, note })
+        for (const { sources, referenceId, raw, wasm: bytes, compressed, note, sidecar, result } of assets.values()) {
+          const steps = result?.report.steps
+          const sections = result && { before: result.report.sectionsBefore, after: result.report.sectionsAfter }
+          wasm.push({ sources, fileName: this.getFileName(referenceId), raw, wasm: bytes, compressed, note, steps, sections })
           if (sidecar) {
             const data = result.sidecar.data
             const fileName = this.getFileName(sidecar.referenceId)
-            wasm.push({ file: `${file} (data sidecar)`, fileName, raw: data.length, wasm: data, compressed: sidecar.compressed })
+            const note = 'data moved out of the module'
+            wasm.push({ sources: sources.map((s) => `${s} (data sidecar)`), fileName, raw: data.length, wasm: data, compressed: sidecar.compressed, note, sidecarOf: referenceId })
           }
         }
         const rows = await compressBundle({
@@ -214,7 +225,7 @@ export default function wasmSqueeze(options = {}) {
         })
         const deltaRows = deltaBuild
           ? await deltaBuild.emitDeltas({
-              wasm: wasm.filter((w) => !w.file.endsWith('(data sidecar)')).map((w) => ({ ...w, br: rows.find((r) => r.fileName === w.fileName)?.br })),
+              wasm: wasm.filter((w) => !w.sidecarOf).map((w) => ({ file: w.sources[0], fileName: w.fileName, wasm: w.wasm, br: rows.find((r) => r.emitted === w.fileName)?.br })),
               base,
               runDelta: createDeltaCompressor({ pool, cache }),
               emit: (fileName, source) => this.emitFile({ type: 'asset', fileName, source }),
@@ -259,8 +270,15 @@ export default function wasmSqueeze(options = {}) {
     isLibrary: () => !inert && isLibrary,
     isWorker: () => !inert && isWorker,
     isOwn: (referenceId) => ownReferences.has(referenceId),
-    emitted: () => emitted.values(),
+    emitted: () => assets.values(),
   })
 
   return [main, urlReferences, serverAndLibrary]
+}
+
+/** What makes two emitted wasm the same asset: their bytes, and the sidecar the glue loads with them. */
+function contentKey(wasm, sidecar) {
+  const hash = createHash('sha256').update(wasm)
+  if (sidecar) hash.update(sidecar.data).update(JSON.stringify(sidecar.placements ?? null)).update(String(sidecar.initExport))
+  return hash.digest('hex')
 }

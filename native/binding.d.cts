@@ -15,7 +15,11 @@ export interface BindingCompressed {
   gz?: Buffer
 }
 
-/** Which formats to produce; a format that is absent is not produced. */
+/**
+ * Exactly the formats to produce, at these levels. The defaults (brotli and gzip
+ * on, zstd opt-in) are applied once, on the JS side (`js/options.js`), before
+ * the call: here an absent format is not produced.
+ */
 export interface BindingCompressOptions {
   /** Brotli quality 0–11. */
   brotli?: number
@@ -175,6 +179,10 @@ export interface BindingTransformResult {
   wasm: Buffer
   report: BindingReport
   sidecar?: BindingSidecar
+  /** The returned module's imports, as `inspect` lists them (glue needs no second call). */
+  imports: Array<BindingImport>
+  /** The returned module's exports, as `inspect` lists them. */
+  exports: Array<BindingExport>
 }
 
 /** Compresses bytes into each requested format, in parallel, off the main thread. */

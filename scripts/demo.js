@@ -8,15 +8,12 @@ import { readFile, readdir } from 'node:fs/promises'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { buildWat } from './build-wat.js'
+import { FORMATS } from '../js/compress/formats.js'
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const EXAMPLE = path.join(ROOT, 'examples/vite-app')
 const OUT_DIR = path.join(EXAMPLE, 'dist')
-const COMPRESSED = [
-  ['br', '.br'],
-  ['zst', '.zst'],
-  ['gz', '.gz'],
-]
+const COMPRESSED = FORMATS.map((f) => [f.id, f.extension])
 
 const bold = (text) => (process.stdout.isTTY ? `\x1b[1m${text}\x1b[0m` : text)
 const step = (text) => console.log(`\n${bold(`▸ ${text}`)}`)

@@ -168,6 +168,10 @@ pub struct BindingTransformResult {
     pub wasm: Buffer,
     pub report: BindingReport,
     pub sidecar: Option<BindingSidecar>,
+    /// The returned module's imports, as `inspect` lists them (glue needs no second call).
+    pub imports: Vec<BindingImport>,
+    /// The returned module's exports, as `inspect` lists them.
+    pub exports: Vec<BindingExport>,
 }
 
 impl From<crate::passes::passive_data::Sidecar> for BindingSidecar {
@@ -200,10 +204,19 @@ fn section_sizes(sizes: Vec<crate::report::SectionSize>) -> Vec<BindingSectionSi
     sizes.into_iter().map(|s| BindingSectionSize { name: s.name, bytes: s.bytes as i64 }).collect()
 }
 
-impl From<core_transform::Transformed> for BindingTransformResult {
-    fn from(out: core_transform::Transformed) -> Self {
+/// A transform's result and the interface of the module it returns.
+pub struct TransformOutput {
+    transformed: core_transform::Transformed,
+    interface: core_inspect::ModuleInfo,
+}
+
+impl From<TransformOutput> for BindingTransformResult {
+    fn from(TransformOutput { transformed: out, interface }: TransformOutput) -> Self {
+        let BindingModuleInfo { imports, exports, .. } = interface.into();
         let report = out.report;
         BindingTransformResult {
+            imports,
+            exports,
             wasm: out.wasm.into(),
             report: BindingReport {
                 input_bytes: report.input_bytes as i64,
@@ -233,13 +246,18 @@ pub struct TransformTask {
 }
 
 impl Task for TransformTask {
-    type Output = core_transform::Transformed;
+    type Output = TransformOutput;
     type JsValue = BindingTransformResult;
 
     fn compute(&mut self) -> Result<Self::Output> {
         let options = self.options.take().unwrap_or_default();
         let input: &[u8] = &self.input;
-        guarded(|| core_transform::transform(input, &options.try_into()?))
+        guarded(|| {
+            let transformed = core_transform::transform(input, &options.try_into()?)?;
+            // Read here, in the same task, so the plugin's glue needs no second call.
+            let interface = core_inspect::inspect_validated(&transformed.wasm)?;
+            Ok(TransformOutput { transformed, interface })
+        })
     }
 
     fn resolve(&mut self, _env: Env, output: Self::Output) -> Result<Self::JsValue> {
@@ -270,7 +288,9 @@ pub fn transform_sync(
 
 // ---- compress -----------------------------------------------------------------
 
-/// Which formats to produce; a format that is absent is not produced.
+/// Exactly the formats to produce, at these levels. The defaults (brotli and gzip
+/// on, zstd opt-in) are applied once, on the JS side (`js/options.js`), before
+/// the call: here an absent format is not produced.
 #[napi(object, object_to_js = false)]
 pub struct BindingCompressOptions {
     /// Brotli quality 0–11.

@@ -62,6 +62,12 @@ pub struct ModuleInfo {
 
 pub fn inspect(bytes: &[u8]) -> Result<ModuleInfo> {
     module::validate(bytes)?;
+    inspect_validated(bytes)
+}
+
+/// `inspect` of a module that has just been validated (`transform`'s output), so
+/// it is not validated twice.
+pub fn inspect_validated(bytes: &[u8]) -> Result<ModuleInfo> {
     let mut info = ModuleInfo {
         sections: module::sections(bytes)?
             .iter()

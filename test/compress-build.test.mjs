@@ -16,7 +16,7 @@ import { compileExampleWasm, tempDir } from './helpers/example.js'
 import { DECODERS, buildWithPlugin, siblingsOf } from './helpers/compress-build.js'
 import { BROWSER_MAX_WINDOW, zstdWindowSize } from './helpers/zstd.js'
 
-const FORMATS = 3 // brotli, zstd and gzip are all on by default
+const FORMATS = 3 // brotli and gzip by default, zstd opted into below
 const EXPECTED_FILES = ['assets/checksum-', 'assets/index-', 'assets/math-', 'index.html']
 
 /** Every cache entry file under `dir`. */
@@ -32,7 +32,7 @@ for (const [label, build] of [['Vite 8', buildVite8], ['Vite 7', buildVite7]]) {
     let work
     let cold
     let report
-    const options = () => ({ compress: { assets: true }, cache: path.join(work.dir, 'cache'), report: path.join(work.dir, 'report.json') })
+    const options = () => ({ compress: { assets: true, zstd: true }, cache: path.join(work.dir, 'cache'), report: path.join(work.dir, 'report.json') })
 
     before(async () => {
       work = await tempDir(`compress-${label.replace(' ', '')}`)
@@ -127,6 +127,11 @@ describe('compression options', () => {
     const some = await buildWithPlugin(buildVite8, path.join(work.dir, 'some'), { compress: { brotli: false, zstd: 3, gzip: 1, minRatio: 1 }, cache: false })
     const extensions = new Set(siblingsOf(some.files).map((p) => p.extension))
     assert.deepEqual([...extensions].sort(), ['.gz', '.zst'])
+    // The default: br + gz, and no .zst (opt-in: browsers that take zstd take br).
+    const defaults = await buildWithPlugin(buildVite8, path.join(work.dir, 'defaults'), { cache: false })
+    const math = defaults.files.find((f) => /^assets\/math-.*\.wasm$/.test(f.name)).name
+    assert.deepEqual(defaults.files.filter((f) => f.name.startsWith(`${math}.`)).map((f) => f.name.slice(math.length)).sort(), ['.br', '.gz'])
+    assert.deepEqual(defaults.files.filter((f) => f.name.endsWith('.zst')), [])
     const none = await buildWithPlugin(buildVite8, path.join(work.dir, 'none'), { compress: false })
     assert.deepEqual(siblingsOf(none.files), [])
   })
@@ -142,7 +147,7 @@ describe('compression options', () => {
     const blocker = path.join(work.dir, 'a-file')
     await writeFile(blocker, 'not a directory')
     const { warnings, files } = await buildWithPlugin(buildVite8, path.join(work.dir, 'uncreatable'), {
-      compress: { assets: true },
+      compress: { assets: true, zstd: true },
       cache: path.join(blocker, 'cache'),
     })
     assert.equal(warnings.filter((w) => /compression cache/.test(w)).length, 1, warnings.join('\n'))
@@ -165,7 +170,7 @@ describe('compression options', () => {
     await chmod(outDir, 0o777)
     const child = spawnSync(
       process.execPath,
-      [fileURLToPath(new URL('./helpers/build-child.js', import.meta.url)), outDir, JSON.stringify({ compress: { assets: true }, cache: readonly })],
+      [fileURLToPath(new URL('./helpers/build-child.js', import.meta.url)), outDir, JSON.stringify({ compress: { assets: true, zstd: true }, cache: readonly })],
       { encoding: 'utf8', ...asNobody, env: { ...process.env, HOME: work.dir } },
     )
     assert.equal(child.status, 0, child.stderr)

@@ -1,6 +1,6 @@
 // `npm install -D wasm-squeeze` as a frontend project does it: the main package and
 // this machine's platform package are packed (staged with napi's own release
-// commands, test/helpers/release.js), installed from the tarballs into a fresh copy
+// commands, scripts/pack-release.js: `npm run pack`), installed from the tarballs into a fresh copy
 // of examples/vite-app in the OS temp folder, with a PATH that has no Rust and no
 // directory of this repo, then built with the project's own `vite build` and run in
 // Node and in Chromium. Vite itself comes from npm's cache (`--prefer-offline`).
@@ -14,7 +14,7 @@ import { after, before, describe, test } from 'node:test'
 import { promisify } from 'node:util'
 import { withPage } from './helpers/browser.js'
 import { EXAMPLE_ROOT, REPO, compileExampleWasm, expectedResult, loadExample, readTree, tempDir } from './helpers/example.js'
-import { npm, packRelease } from './helpers/release.js'
+import { npm, packRelease } from '../scripts/pack-release.js'
 import { serve } from './helpers/serve.js'
 
 const run = promisify(execFile)
@@ -45,7 +45,7 @@ function userEnv() {
 }
 
 /** Allowed in the main tarball: the plugin, CLI and Node API, the napi loader, docs. */
-const MAIN_FILE = /^(package\.json|README\.md|LICENSE|js\/[\w-]+\.(js|d\.ts)|native\/binding\.(cjs|d\.cts))$/
+const MAIN_FILE = /^(package\.json|README\.md|LICENSE|js\/(compress\/)?[\w-]+\.(js|d\.ts)|native\/binding\.(cjs|d\.cts))$/
 
 describe('installed from npm tarballs into a fresh Vite project', () => {
   let tmp

@@ -33,6 +33,18 @@ test('transform strips debug sections, keeps the rest, and the result runs the s
   assert.deepEqual(new Uint8Array(after.memory.buffer, 8, 5), new Uint8Array(before.memory.buffer, 8, 5))
 })
 
+test('transform returns the interface of the module it returns, as inspect reads it', async () => {
+  const input = wat(`(module (import "env" "log" (func $log (param i32))) (memory (export "memory") 1)
+    (func (export "run") (param i32) local.get 0 call $log) (global (export "g") i32 (i32.const 7)))`, { names: true })
+  const result = await native.transform(input)
+  const info = await native.inspect(result.wasm)
+  assert.deepEqual(result.imports, info.imports)
+  assert.deepEqual(result.exports, info.exports)
+  assert.deepEqual(result.imports, [{ module: 'env', name: 'log', kind: 'func' }])
+  assert.deepEqual(result.exports.map((e) => e.name), ['memory', 'run', 'g'])
+  assert.deepEqual(native.transformSync(input).exports, result.exports)
+})
+
 test('transformSync gives the same bytes as transform', async () => {
   const input = debugBuild()
   assert.deepEqual(native.transformSync(input).wasm, (await native.transform(input)).wasm)
@@ -75,14 +87,16 @@ test('a bad option value names the option', async () => {
   await assert.rejects(native.transform('a string'), TypeError)
 })
 
-test('compress: defaults to br + zst + gz, each decodes to exactly the input', async () => {
+test('compress: defaults to br + gz (zst opt-in), each decodes to exactly the input', async () => {
   const { wasm } = await native.transform(debugBuild())
   const big = Buffer.concat(Array.from({ length: 200 }, () => wasm))
   const out = await native.compress(big)
-  assert.deepEqual(Object.keys(out).filter((k) => out[k]).sort(), ['br', 'gz', 'zst'])
+  assert.deepEqual(Object.keys(out).filter((k) => out[k]).sort(), ['br', 'gz'])
   assert.deepEqual(brotliDecompressSync(out.br), big)
-  assert.deepEqual(unzstd(out.zst), big)
   assert.deepEqual(gunzipSync(out.gz), big)
+  const withZstd = await native.compress(big, { zstd: true })
+  assert.deepEqual(Object.keys(withZstd).filter((k) => withZstd[k]).sort(), ['br', 'gz', 'zst'])
+  assert.deepEqual(unzstd(withZstd.zst), big)
   const all = native.compressSync(big, { gzip: true, brotli: 5, zstd: 3 })
   assert.deepEqual(gunzipSync(all.gz), big)
   assert.deepEqual(brotliDecompressSync(all.br), big)

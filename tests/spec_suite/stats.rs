@@ -16,7 +16,7 @@ pub const VARIANTS: [(&str, PassiveData); 4] = [
 
 type PerVariant = [usize; VARIANTS.len()];
 
-#[derive(Default)]
+#[derive(Default, Clone)]
 pub struct Stats {
     pub files: usize,
     /// Files the `wast` crate could not parse, with its error.
@@ -116,6 +116,30 @@ impl Stats {
         let _ = writeln!(out, "  failures: {}", self.failures.len());
         out
     }
+}
+
+/// One row per suite: what was read and checked (the `default` variant's counts; the
+/// totals table below has every variant).
+pub fn suite_table(suites: &BTreeMap<String, Stats>) -> String {
+    let mut out = String::from("\n== spec suite differential test, per suite (default variant) ==\n");
+    let _ = writeln!(
+        out,
+        "  {:<38} {:>7} {:>8} {:>15} {:>9} {:>8} {:>8}",
+        "suite", "scripts", "modules", "not transformed", "checked", "skipped", "failures"
+    );
+    for (suite, s) in suites {
+        let skipped: usize = s.skipped.values().map(|n| n[0]).sum();
+        let checked: usize = s.checked.values().map(|n| n[0]).sum();
+        let _ = writeln!(
+            out,
+            "  {suite:<38} {:>7} {:>8} {:>15} {checked:>9} {skipped:>8} {:>8}",
+            s.files,
+            s.modules,
+            s.modules_untransformed,
+            s.failures.len()
+        );
+    }
+    out
 }
 
 fn add(into: &mut PerVariant, n: &PerVariant) {

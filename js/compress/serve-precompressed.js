@@ -6,15 +6,12 @@
 import { createReadStream } from 'node:fs'
 import { stat } from 'node:fs/promises'
 import path from 'node:path'
-import { deltaResponder } from './delta/serve.js'
-import { DELTA_VARY } from './delta/negotiate.js'
+import { FORMATS } from './formats.js'
+import { deltaResponder } from '../delta/serve.js'
+import { DELTA_VARY } from '../delta/negotiate.js'
 
 /** Content-coding token → sibling extension, in our order of preference on ties. */
-export const CODINGS = [
-  { token: 'br', extension: '.br' },
-  { token: 'zstd', extension: '.zst' },
-  { token: 'gzip', extension: '.gz' },
-]
+export const CODINGS = FORMATS.map((f) => ({ token: f.encoding, extension: f.extension }))
 
 const CONTENT_TYPES = {
   '.wasm': 'application/wasm',

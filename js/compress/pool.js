@@ -1,13 +1,10 @@
 // Runs compression jobs (one input, one format) on the native thread pool, bounded
 // by cores and by a memory budget: brotli 11 with a 16 MiB window takes hundreds of
 // MB per job, and running one per file at once is how builds run out of memory.
-import os from 'node:os'
 import { performance } from 'node:perf_hooks'
-import { compress } from './native.js'
-
-export const FORMATS = /** @type {const} */ (['brotli', 'zstd', 'gzip'])
-/** Format → the key `compress()` returns its bytes under, and the sibling's extension. */
-export const FORMAT_KEYS = { brotli: 'br', zstd: 'zst', gzip: 'gz' }
+import { compress } from '../native.js'
+import { normalizeLimits } from '../options.js'
+import { FORMATS, formatOf } from './formats.js'
 
 const MiB = 1 << 20
 
@@ -44,33 +41,12 @@ export function estimateJobCost(format, level, len) {
 }
 
 /**
- * The defaults: one job per core, and a quarter of the machine's memory (at most
- * 2 GiB). Each job holds a libuv pool thread while it runs, so at most all but one
- * of them (3 of the default 4; raise UV_THREADPOOL_SIZE to use more cores): the
- * bundler's file reads must never wait behind compression.
- */
-export function defaultLimits() {
-  const threadpool = Number(process.env.UV_THREADPOOL_SIZE) || 4
-  const cores = os.availableParallelism?.() ?? os.cpus().length
-  return {
-    concurrency: Math.max(1, Math.min(cores, threadpool - 1)),
-    memoryBudget: Math.min(2 * 1024 * MiB, Math.floor(os.totalmem() / 4)),
-  }
-}
-
-/**
  * @param {{ concurrency?: number, memoryBudget?: number }} [limits]
  * @param {{ onJob?: (job: { format: string, level: number, bytes: number, ms: number }) => void }} [hooks]
  *   `onJob` hears of each finished job and its run time (the bench uses it)
  */
 export function createCompressPool(limits = {}, { onJob } = {}) {
-  const { concurrency, memoryBudget } = { ...defaultLimits(), ...limits }
-  if (!(Number.isInteger(concurrency) && concurrency >= 1)) {
-    throw new TypeError(`wasm-squeeze: option \`compress.concurrency\` must be a positive integer, got ${JSON.stringify(concurrency)}`)
-  }
-  if (!(Number.isFinite(memoryBudget) && memoryBudget > 0)) {
-    throw new TypeError(`wasm-squeeze: option \`compress.memoryBudget\` must be a positive number of bytes, got ${JSON.stringify(memoryBudget)}`)
-  }
+  const { concurrency, memoryBudget } = normalizeLimits(limits)
   const queue = []
   const stats = { jobs: 0, running: 0, memory: 0, peakRunning: 0, peakMemory: 0 }
 
@@ -96,9 +72,9 @@ export function createCompressPool(limits = {}, { onJob } = {}) {
     stats.memory += job.memory
     stats.peakRunning = Math.max(stats.peakRunning, stats.running)
     stats.peakMemory = Math.max(stats.peakMemory, stats.memory)
-    const only = { brotli: false, zstd: false, gzip: false, [job.format]: job.level }
+    const only = { ...Object.fromEntries(FORMATS.map((f) => [f.option, false])), [job.format]: job.level }
     const started = performance.now()
-    const work = job.work ? job.work() : compress(job.bytes, only).then((out) => out[FORMAT_KEYS[job.format]])
+    const work = job.work ? job.work() : compress(job.bytes, only).then((out) => out[formatOf(job.format).id])
     work
       .then((output) => {
         onJob?.({ format: job.format, level: job.level, bytes: job.length ?? job.bytes.length, ms: performance.now() - started })
@@ -116,7 +92,7 @@ export function createCompressPool(limits = {}, { onJob } = {}) {
     limits: { concurrency, memoryBudget },
     /** Compresses `bytes` into one format; resolves to the compressed bytes. */
     run(bytes, format, level) {
-      if (!FORMAT_KEYS[format]) throw new TypeError(`wasm-squeeze: unknown compression format ${JSON.stringify(format)}`)
+      if (formatOf(format)?.option !== format) throw new TypeError(`wasm-squeeze: unknown compression format ${JSON.stringify(format)}`)
       stats.jobs++
       return new Promise((resolve, reject) => {
         const job = { bytes, format, level, cost: estimateJobCost(format, level, bytes.length), memory: estimateJobMemory(format, level, bytes.length), resolve, reject }

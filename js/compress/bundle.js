@@ -1,10 +1,9 @@
 // What the plugin does in `generateBundle`: collect the wasm compressions started in
 // `load`, compress the bundle's other assets when asked, emit each sibling that pays
 // (≤ minRatio of its source), and return one report row per compressed file.
-import { worthShipping } from './compress-pipeline.js'
-
-const EXTENSIONS = { br: '.br', zst: '.zst', gz: '.gz' }
-const COMPRESSED = /\.(?:br|zst|gz)$/
+import { worthShipping } from './pipeline.js'
+import { SIBLING, formatOf } from './formats.js'
+import { whatHappened } from '../report.js'
 
 /** The bytes of a bundle item (chunk code or asset source). */
 function bytesOf(item) {
@@ -14,12 +13,15 @@ function bytesOf(item) {
 
 /**
  * @param {object} args
- * @param {{ file: string, fileName: string, raw: number, wasm: Uint8Array, compressed: Promise<any>, note?: string }[]} args.wasm
- *   our wasm, each with the compression started in `load` (null when compression is off)
+ * @param {{ sources: string[], fileName: string, raw: number, wasm: Uint8Array, compressed: Promise<any>, note?: string,
+ *   steps?: object[], sections?: object }[]} args.wasm
+ *   our wasm assets (one per distinct content, naming every source file), each
+ *   with the compression started in `load` (null when compression is off)
  * @param {Record<string, any>} args.bundle Rollup's output bundle
  * @param {false | { minRatio: number, assets: false | { filter: (id: string) => boolean, threshold: number } }} args.compression
  * @param {(bytes: Uint8Array) => Promise<{ outputs: Record<string, Buffer>, hits: number, misses: number }>} args.compressAll
  * @param {(fileName: string, source: Buffer) => void} args.emit emits one sibling
+ * @returns {Promise<import('../report.js').Row[]>} the rows, in the shape the table and the JSON report read
  */
 export async function compressBundle({ wasm, bundle, compression, compressAll, emit }) {
   const assetRows = []
@@ -27,25 +29,26 @@ export async function compressBundle({ wasm, bundle, compression, compressAll, e
     const ours = new Set(wasm.map((w) => w.fileName))
     const { filter, threshold } = compression.assets
     for (const [fileName, item] of Object.entries(bundle)) {
-      if (ours.has(fileName) || COMPRESSED.test(fileName) || !filter(fileName)) continue
+      if (ours.has(fileName) || SIBLING.test(fileName) || !filter(fileName)) continue
       const bytes = bytesOf(item)
       if (bytes.length < threshold) continue
-      assetRows.push({ kind: 'asset', file: fileName, fileName, raw: bytes.length, bytes, compressed: compressAll(bytes) })
+      assetRows.push({ kind: 'asset', sources: [fileName], fileName, raw: bytes.length, bytes, compressed: compressAll(bytes) })
     }
   }
-  const wasmRows = wasm.map((w) => ({ kind: 'wasm', file: w.file, fileName: w.fileName, raw: w.raw, bytes: w.wasm, compressed: w.compressed, note: w.note }))
+  const wasmRows = wasm.map((w) => ({ kind: 'wasm', ...w, bytes: w.wasm }))
 
   const rows = []
   for (const entry of [...wasmRows, ...assetRows]) {
-    const { kind, file, fileName, raw, bytes, note } = entry
-    const row = { kind, file, fileName, raw, optimized: bytes.length }
+    const { kind, sources, fileName, raw, bytes, note, steps } = entry
+    const row = { kind, source: sources[0], sources, emitted: fileName, raw, optimized: bytes.length, what: whatHappened(entry) }
     if (note) row.note = note
+    if (steps) row.steps = steps
     const result = await entry.compressed
     if (result) {
       row.cache = { hits: result.hits, misses: result.misses }
       for (const [key, output] of Object.entries(result.outputs)) {
         if (worthShipping(output, bytes.length, compression.minRatio)) {
-          emit(fileName + EXTENSIONS[key], output)
+          emit(fileName + formatOf(key).extension, output)
           row[key] = output.length
         } else {
           ;(row.skipped ??= {})[key] = output.length

@@ -14,30 +14,16 @@ export function reportPath(report, root) {
 const sum = (rows, key) => rows.reduce((total, row) => total + (row[key] ?? 0), 0)
 
 /**
- * @param {{ kind: 'wasm'|'asset', file: string, fileName: string, raw: number, optimized: number,
- *   br?: number, zst?: number, gz?: number, skipped?: object, cache?: { hits: number, misses: number }, note?: string }[]} rows
+ * @param {import('../report.js').Row[]} rows as `compressBundle` shapes them: the report lists them as they are
  * @param {{ cache?: object, pool?: object }} stats
  */
 export function jsonReport(rows, { cache, pool } = {}) {
-  const files = rows.map(({ kind, file, fileName, raw, optimized, br, zst, gz, skipped, cache: hits, note }) => ({
-    kind,
-    source: file,
-    emitted: fileName,
-    raw,
-    optimized,
-    ...(br != null && { br }),
-    ...(zst != null && { zst }),
-    ...(gz != null && { gz }),
-    ...(skipped && { skipped }),
-    ...(hits && { cache: hits }),
-    ...(note && { note }),
-  }))
   const hits = rows.reduce((n, r) => n + (r.cache?.hits ?? 0), 0)
   const misses = rows.reduce((n, r) => n + (r.cache?.misses ?? 0), 0)
   return {
-    tool: `wasm-squeeze@${require('../package.json').version}`,
-    files,
-    totals: { files: rows.length, raw: sum(rows, 'raw'), optimized: sum(rows, 'optimized'), br: sum(rows, 'br'), zst: sum(rows, 'zst'), gz: sum(rows, 'gz') },
+    tool: `wasm-squeeze@${require('../../package.json').version}`,
+    files: rows,
+    totals: { files: rows.length, sources: rows.reduce((n, r) => n + r.sources.length, 0), raw: sum(rows, 'raw'), optimized: sum(rows, 'optimized'), br: sum(rows, 'br'), zst: sum(rows, 'zst'), gz: sum(rows, 'gz') },
     cache: {
       dir: cache?.dir ?? null,
       enabled: cache ? !cache.disabled : false,

@@ -26,8 +26,8 @@ let toolIdMemo
 /** `wasm-squeeze@<version>+<hash of the native addon file>`: changes whenever the encoders can. */
 export function toolId() {
   if (toolIdMemo) return toolIdMemo
-  const { version } = require('../package.json')
-  require('../native/binding.cjs') // loads the addon, so require.cache names its file
+  const { version } = require('../../package.json')
+  require('../../native/binding.cjs') // loads the addon, so require.cache names its file
   const addon = Object.keys(require.cache).find((file) => file.endsWith('.node') && /wasm-squeeze/.test(path.basename(file)))
   const addonHash = addon ? sha256(readFileSync(addon)).toString('hex').slice(0, 16) : 'unknown'
   toolIdMemo = `wasm-squeeze@${version}+${addonHash}`

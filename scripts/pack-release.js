@@ -1,31 +1,29 @@
+#!/usr/bin/env node
+// `npm run pack [-- <dir>]`: makes the installable pair of tarballs, the main package
+// and this machine's platform package, into <dir> (default: ./pack). A plain
+// `npm pack` makes a main package without optionalDependencies and without the
+// addon, which cannot load once installed. test/install.test.mjs packs with this too.
+//
 // Stages a release the way .github/workflows/release.yml makes one, with napi-rs's own
-// commands, so the install test packs what npm would publish:
+// commands, so what is packed is what npm would publish:
 //   napi artifacts    copies each target's `.node` into npm/<platform>/
 //   napi pre-publish  writes the root package's optionalDependencies (one per target)
 // Only this machine's addon is real; the other targets get placeholder artifacts so
 // napi sees the full matrix and writes the same optionalDependencies a release does.
 // Those placeholder packages are never packed.
 import { execFile } from 'node:child_process'
-import { cp, mkdir, readdir, writeFile } from 'node:fs/promises'
+import { cp, mkdir, readdir, rm, writeFile } from 'node:fs/promises'
 import { createRequire } from 'node:module'
 import path from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
-import { REPO } from './example.js'
+import { hostPlatformArchABI } from '../js/platform.js'
+
+const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 
 const run = promisify(execFile)
 const require = createRequire(import.meta.url)
 const NAPI_CLI = path.join(path.dirname(require.resolve('@napi-rs/cli/package.json')), 'dist/cli.js')
-
-/** napi-rs's name for this machine's target (`linux-x64-gnu`, `darwin-arm64`, …). */
-export function hostPlatformArchABI() {
-  const { platform, arch } = process
-  if (platform === 'linux') {
-    const glibc = process.report?.getReport()?.header?.glibcVersionRuntime
-    return `linux-${arch}-${glibc ? 'gnu' : 'musl'}`
-  }
-  if (platform === 'win32') return `win32-${arch}-msvc`
-  return `${platform}-${arch}`
-}
 
 /** The npm client: the one running us under `npm test`, else `npm` on the PATH. */
 export function npm(args, options) {
@@ -75,4 +73,14 @@ async function pack(packageDir, destination) {
     files: info.files.map((f) => f.path).sort(),
     manifest: require(path.join(packageDir, 'package.json')),
   }
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.argv[1])) {
+  const dir = path.resolve(process.argv[2] ?? 'pack')
+  await mkdir(dir, { recursive: true })
+  const { main, platform } = await packRelease(dir)
+  await rm(path.join(dir, 'stage'), { recursive: true, force: true })
+  await rm(path.join(dir, 'artifacts'), { recursive: true, force: true })
+  console.log(`${main.tarball}\n${platform.tarball}`)
+  console.error(`\nInstall both (the platform package stands in for the registry's):\n  npm install -D ${main.tarball} ${platform.tarball}`)
 }
