@@ -29,6 +29,8 @@ export const PAIRS = [
 ]
 
 const PACK_DIR = join(CORPUS_DIR, 'delta')
+// The code measured: taken once, before the first pair (a run can outlast commits).
+const startRevision = gitRevision()
 const { values: args } = parseArgs({ options: { filter: { type: 'string' }, 'report-only': { type: 'boolean', default: false } } })
 
 /** `npm pack name@version`, unpacked once into bench/corpus/delta/<name>@<version>/. */
@@ -94,7 +96,7 @@ function writeResults(rows) {
     ]),
   )
   const machine = previousRun?.machine ?? machineInfo()
-  const revision = previousRun?.revision ?? gitRevision()
+  const revision = previousRun?.revision ?? startRevision
   writeFileSync(join(resultsDir, `delta${suffix}.json`), `${JSON.stringify({ revision, machine, rows, medianSmallestRatio: median }, null, 2)}\n`)
   const md = `# bench:delta\n\nRevision ${revision?.sha}${revision?.dirty ? ' (dirty)' : ''}, ${machine.nproc} cores (${machine.cpu}), ${machine.memoryGiB} GiB, node ${process.version}.\n\nOne run, file after file on one thread: brotli 11 of the new file alone, then dcb (brotli 11, lgwin 24) and dcz (zstd 19) with the old file as a raw dictionary, each verified natively.\n\n${table}\n\nMedian of the smaller delta against br11: ${median == null ? '-' : `${(median * 100).toFixed(1)}%`}.\n`
   writeFileSync(join(resultsDir, `delta${suffix}.md`), md)
