@@ -122,6 +122,20 @@ describe('two real builds, then bad previous deploys and the Node middleware', (
     assert.ok(report.deltas[0].dcb < report.deltas[0].br / 20, JSON.stringify(report.deltas[0]))
   })
 
+  test('deltas against each of the last `keep` deploys, newest first', async () => {
+    await cp(second.dir, path.join(work, 'deploy-2'), { recursive: true })
+    const both = await buildDeploy(path.join(work, 'app'), 3, { previous: ['../deploy-2', '../deploy-1'] }, 'dist-3')
+    assert.deepEqual(both.warnings, [])
+    const against = [...new Set(both.asset.deltas.map((d) => d.dictionary))]
+    assert.deepEqual(against, [second.asset.sha256, first.asset.sha256])
+    for (const d of both.asset.deltas) {
+      const body = await readFile(path.join(both.dir, d.file))
+      assert.equal(body.subarray(body[0] === 0xff ? 4 : 8, body[0] === 0xff ? 36 : 40).toString('hex'), d.dictionary)
+    }
+    const one = await buildDeploy(path.join(work, 'app'), 3, { previous: ['../deploy-2', '../deploy-1'], keep: 1 }, 'dist-3-keep-1')
+    assert.deepEqual([...new Set(one.asset.deltas.map((d) => d.dictionary))], [second.asset.sha256])
+  })
+
   test('an unchanged wasm gets no delta', async () => {
     const again = await buildDeploy(path.join(work, 'app'), 2, { previous: 'dist' }, 'dist-again')
     assert.deepEqual(again.warnings, [])
