@@ -154,7 +154,8 @@ export default function wasmSqueeze(options = {}) {
         compressAll = createCompressor({ levels: compression.levels, pool, cache })
       }
       deltaWarnings = []
-      deltaBuild = deltaConfig && !inert && !isServe && !isSsr ? createDeltaBuild(deltaConfig, { root, warn: (m) => deltaWarnings.push(m) }) : null
+      // Client builds only: a worker bundle writing its own manifest would replace the app's.
+      deltaBuild = deltaConfig && !inert && !isServe && !isSsr && !isWorker ? createDeltaBuild(deltaConfig, { root, warn: (m) => deltaWarnings.push(m) }) : null
     },
 
     configurePreviewServer(server) {
