@@ -51,6 +51,9 @@ Options:
   -h, --help                 show this help
   -v, --version              print the version
 
+wasm-squeeze nginx <dist>: an nginx configuration for a build with \`delta\`
+(see wasm-squeeze nginx --help).
+
 Exit status: 0 on success, 1 when the input is not a valid module, 2 on usage
 errors, 3 on an internal error (a bug in wasm-squeeze: please report it).`
 
@@ -146,6 +149,7 @@ async function version() {
  * @param {string[]} argv arguments after the program name
  */
 export async function main(argv, { stdout = process.stdout, stderr = process.stderr } = {}) {
+  if (argv[0] === 'nginx') return (await import('./delta/nginx.js')).nginxCommand(argv.slice(1), { stdout, stderr })
   let request
   try {
     request = parseCommandLine(argv)

@@ -69,6 +69,19 @@ export function transformSync(input: Bytes, options?: TransformOptions): Transfo
 /** Compresses into each requested format in parallel, off the main thread. */
 export function compress(input: Bytes, options?: CompressOptions): Promise<Compressed>
 export function compressSync(input: Bytes, options?: CompressOptions): Compressed
+/** Compression Dictionary Transport formats (RFC 9842). */
+export interface DeltaOptions {
+  format: 'dcb' | 'dcz'
+  /** Brotli quality for dcb (default 11), zstd level for dcz (default 19). */
+  level?: number
+}
+/**
+ * The full `Content-Encoding: dcb|dcz` body of `input` against `dictionary` (magic,
+ * sha-256 of the dictionary, stream), verified natively; `null` when dcz cannot reach
+ * the dictionary within the windows browsers accept.
+ */
+export function delta(input: Bytes, dictionary: Bytes, options: DeltaOptions): Promise<Buffer | null>
+export function deltaSync(input: Bytes, dictionary: Bytes, options: DeltaOptions): Buffer | null
 /** Lists a module's sections, imports, exports, memories and data segments. */
 export function inspect(input: Bytes, options?: { file?: string }): Promise<ModuleInfo>
 export function inspectSync(input: Bytes, options?: { file?: string }): ModuleInfo

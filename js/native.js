@@ -115,3 +115,24 @@ export function inspectSync(input, options) {
     throw decorateError(err, options?.file)
   }
 }
+
+/**
+ * The RFC 9842 body (`dcb` or `dcz`) of `input` against `dictionary`, decoded and
+ * checked natively before it is returned; `null` when dcz cannot reach the
+ * dictionary within the windows browsers accept.
+ */
+export async function delta(input, dictionary, { format, level } = {}) {
+  try {
+    return await native().delta(toBytes(input), toBytes(dictionary, 'dictionary'), { format, level })
+  } catch (err) {
+    throw decorateError(err)
+  }
+}
+
+export function deltaSync(input, dictionary, { format, level } = {}) {
+  try {
+    return native().deltaSync(toBytes(input), toBytes(dictionary, 'dictionary'), { format, level })
+  } catch (err) {
+    throw decorateError(err)
+  }
+}

@@ -6,6 +6,7 @@
 import { createFilter } from '@rollup/pluginutils'
 import os from 'node:os'
 import { FORMATS } from './compress/formats.js'
+import { normalizeDelta } from './delta/build.js'
 
 export const PASSIVE_DATA_MODES = Object.freeze(['off', 'start', 'deferred', 'sidecar'])
 
@@ -267,6 +268,8 @@ const PLUGIN_RULES = {
     throw fail(path, "true, false, 'json' or a file path", value)
   }),
   debugFiles: (value, path) => normalizeDebugFiles(value, path),
+  // Delta delivery's rules live beside it (js/delta/build.js).
+  delta: (value) => normalizeDelta(value),
 }
 
 /**
@@ -274,6 +277,6 @@ const PLUGIN_RULES = {
  * when the plugin is created, so a bad value fails before any file is read.
  */
 export function normalizePluginOptions(options) {
-  const { include = /\.wasm$/, exclude, optimize = {}, compress, cache, strict = false, report = true, debugFiles = null } = object(options, PLUGIN_RULES, '', 'an object')
-  return { include, exclude, optimize, compress, cache, strict, report, debugFiles }
+  const { include = /\.wasm$/, exclude, optimize = {}, compress, cache, strict = false, report = true, debugFiles = null, delta = false } = object(options, PLUGIN_RULES, '', 'an object')
+  return { include, exclude, optimize, compress, cache, strict, report, debugFiles, delta }
 }

@@ -69,6 +69,23 @@ export interface WasmSqueezeOptions {
    * @default false
    */
   debugFiles?: boolean | { dir?: string; serve?: boolean }
+  /**
+   * Delta delivery (RFC 9842, Compression Dictionary Transport). Every client build
+   * writes `wasm-squeeze-manifest.json` (public: emitted names, sha-256, source
+   * identity); with `previous`, each changed wasm also gets `<file>.<sha-256 of the
+   * old file>.dcb` (and `.dcz` when smaller) against each previous deploy, verified
+   * at build time. A previous deploy that is missing or does not match its manifest
+   * gives one warning and no deltas.
+   * @default false
+   */
+  delta?: boolean | DeltaOptions
+}
+
+export interface DeltaOptions {
+  /** Earlier deploys, newest first: output directories (relative to the root) or http(s) base URLs of the live site. */
+  previous?: string | string[]
+  /** Make deltas against at most this many of `previous`. @default 2 */
+  keep?: number
 }
 
 export interface CompressPluginOptions extends CompressOptions {

@@ -24,6 +24,8 @@ import { createCompressPool } from './compress/pool.js'
 import { precompressedMiddleware } from './compress/serve-precompressed.js'
 import { jsonReport, reportPath } from './compress/json-report.js'
 import { companionOptions, describeCompanions, placeCompanion, writeQueued } from './debug-files.js'
+import { createDeltaBuild, formatDeltaTable } from './delta/build.js'
+import { createDeltaCompressor } from './delta/compressor.js'
 
 const WASM_ID = /\.wasm(?:\?|$)/
 // passiveData modes whose module only works when our glue instantiates it.
@@ -35,7 +37,7 @@ const LOADER_MODES = new Set(['deferred', 'sidecar'])
  */
 export default function wasmSqueeze(options = {}) {
   // Every option is checked here, once: a bad one fails before any file is read.
-  const { include, exclude, optimize, compress: compression, cache: cacheOption, strict, report, debugFiles } = normalizePluginOptions(options)
+  const { include, exclude, optimize, compress: compression, cache: cacheOption, strict, report, debugFiles, delta: deltaConfig } = normalizePluginOptions(options)
   let companions = []
   const filter = createFilter(include, exclude)
   /** One pool for the plugin's lifetime: its limits hold across builds (SSR + client, watch). */
@@ -43,6 +45,10 @@ export default function wasmSqueeze(options = {}) {
   let cache
   let compressAll
   let cacheWarnings = []
+  /** This build's deltas (client builds with `delta` on), and the warnings they gave. */
+  let deltaBuild = null
+  let deltaWarnings = []
+  let base = '/'
   let finishedReport
   let isServe = false
   let isSsr = false
@@ -130,6 +136,7 @@ export default function wasmSqueeze(options = {}) {
       isLibrary = Boolean(config.build?.lib)
       isWorker = Boolean(config.isWorker)
       root = config.root
+      base = config.base ?? '/'
       logger = config.logger
     },
 
@@ -148,10 +155,13 @@ export default function wasmSqueeze(options = {}) {
         cache = openCompressCache(dir, { warn: (message) => cacheWarnings.push(message) })
         compressAll = createCompressor({ levels: compression.levels, pool, cache })
       }
+      deltaWarnings = []
+      // Client builds only: a worker bundle writing its own manifest would replace the app's.
+      deltaBuild = deltaConfig && !inert && !isServe && !isSsr && !isWorker ? createDeltaBuild(deltaConfig, { root, warn: (m) => deltaWarnings.push(m) }) : null
     },
 
     configurePreviewServer(server) {
-      if (!compression) return
+      if (!compression && !deltaConfig) return
       const dir = path.resolve(server.config.root, server.config.build.outDir)
       server.middlewares.use(precompressedMiddleware(dir, { base: server.config.base }))
     },
@@ -212,7 +222,7 @@ export default function wasmSqueeze(options = {}) {
             const data = result.sidecar.data
             const fileName = this.getFileName(sidecar.referenceId)
             const note = 'data moved out of the module'
-            wasm.push({ sources: sources.map((s) => `${s} (data sidecar)`), fileName, raw: data.length, wasm: data, compressed: sidecar.compressed, note })
+            wasm.push({ sources: sources.map((s) => `${s} (data sidecar)`), fileName, raw: data.length, wasm: data, compressed: sidecar.compressed, note, sidecarOf: referenceId })
           }
         }
         const rows = await compressBundle({
@@ -222,16 +232,31 @@ export default function wasmSqueeze(options = {}) {
           compressAll,
           emit: (fileName, source) => this.emitFile({ type: 'asset', fileName, source }),
         })
-        for (const message of cacheWarnings) this.warn(message)
+        const deltaRows = deltaBuild
+          ? await deltaBuild.emitDeltas({
+              wasm: wasm.filter((w) => !w.sidecarOf).map((w) => ({ file: w.sources[0], fileName: w.fileName, wasm: w.wasm, br: rows.find((r) => r.emitted === w.fileName)?.br })),
+              base,
+              runDelta: createDeltaCompressor({ pool, cache }),
+              emit: (fileName, source) => this.emitFile({ type: 'asset', fileName, source }),
+            })
+          : []
+        for (const message of [...cacheWarnings, ...deltaWarnings]) this.warn(message)
         cacheWarnings = []
+        deltaWarnings = []
         const debugReport = describeCompanions(companions)
         if (report && rows.length > 0) {
           const table = [formatTable(rows), ...debugReport.lines].join('\n')
           if (logger) logger.info(`\n${table}`)
           else this.info(`\n${table}`)
         }
+        if (report && deltaRows.length > 0) {
+          const table = formatDeltaTable(deltaRows)
+          if (logger) logger.info(`\n${table}`)
+          else this.info(`\n${table}`)
+        }
         finishedReport = reportPath(report, root) ? jsonReport(rows, { cache: cache?.stats, pool: pool?.stats }) : null
         if (finishedReport && debugFiles) finishedReport.debugFiles = debugReport.json
+        if (finishedReport && deltaBuild) finishedReport.deltas = deltaRows
       },
     },
 

@@ -37,6 +37,16 @@ export interface BindingDataSegment {
   size: number
 }
 
+export interface BindingDeltaOptions {
+  /** `dcb` (brotli with the dictionary) or `dcz` (zstd with the dictionary). */
+  format: 'dcb' | 'dcz'
+  /**
+   * Brotli quality 0–11 for dcb, zstd level 1–22 for dcz.
+   * @default 11 for dcb, 19 for dcz
+   */
+  level?: number
+}
+
 export interface BindingExport {
   name: string
   kind: 'func' | 'table' | 'memory' | 'global' | 'tag'
@@ -198,6 +208,16 @@ export declare function compress(input: Uint8Array, options: BindingCompressOpti
 
 /** `compress` on the calling thread. */
 export declare function compressSync(input: Uint8Array, options: BindingCompressOptions): BindingCompressed
+
+/**
+ * The `format` body of `input` against `dictionary` (magic, sha-256 of the
+ * dictionary, stream), decoded and checked before it is returned; `null` when dcz
+ * cannot reach the dictionary within the windows browsers accept.
+ */
+export declare function delta(input: Uint8Array, dictionary: Uint8Array, options: BindingDeltaOptions): Promise<Buffer | null>
+
+/** `delta` on the calling thread. */
+export declare function deltaSync(input: Uint8Array, dictionary: Uint8Array, options: BindingDeltaOptions): Buffer | null
 
 /** Lists a module's sections, imports, exports, memories and data segments. */
 export declare function inspect(input: Uint8Array): Promise<BindingModuleInfo>

@@ -9,6 +9,9 @@ use napi::bindgen_prelude::*;
 use napi_derive::napi;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
+// `delta`/`deltaSync`: RFC 9842 delta bodies (src/binding/delta.rs).
+mod delta;
+
 /// Set to make the next native call panic: proves the panic guard in tests.
 const TEST_PANIC_ENV: &str = "WASM_SQUEEZE_TEST_PANIC";
 

@@ -7,6 +7,7 @@ pub mod analysis;
 pub mod build_id;
 pub mod compress;
 pub mod debug_companion;
+pub mod delta;
 pub mod error;
 pub mod inspect;
 pub mod module;
@@ -22,6 +23,7 @@ pub mod wire;
 mod binding;
 
 pub use compress::{compress, CompressOptions, Compressed};
+pub use delta::{delta, undelta, DeltaFormat};
 pub use error::{Error, ErrorCode, Result};
 pub use inspect::{inspect, ModuleInfo};
 pub use options::{Options, PassiveData};

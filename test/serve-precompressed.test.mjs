@@ -3,7 +3,6 @@
 // and Vary; HEAD and Range requests behave; Chromium receives br and zstd and
 // instantiates the wasm from them.
 import assert from 'node:assert/strict'
-import { request } from 'node:http'
 import { mkdir, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { after, before, describe, test } from 'node:test'
@@ -11,22 +10,9 @@ import { build, preview } from 'vite'
 import wasmSqueeze from '../js/plugin.js'
 import { chooseCoding, parseAcceptEncoding, precompressedMiddleware } from '../js/compress/serve-precompressed.js'
 import { withPage } from './helpers/browser.js'
+import { fetchRaw } from './helpers/fetch-raw.js'
 import { EXAMPLE_ROOT, compileExampleWasm, expectedResult, loadExample, tempDir, wasmTransfers } from './helpers/example.js'
 import { buildWithPlugin } from './helpers/compress-build.js'
-
-/** One raw HTTP request: no client-side decoding, headers exactly as given. */
-function fetchRaw(url, { method = 'GET', headers = {} } = {}) {
-  return new Promise((resolve, reject) => {
-    const req = request(url, { method, headers }, (res) => {
-      const chunks = []
-      res.on('data', (c) => chunks.push(c))
-      res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks) }))
-      res.on('error', reject)
-    })
-    req.on('error', reject)
-    req.end()
-  })
-}
 
 test('Accept-Encoding parsing: q-values, q=0 refusals and *', () => {
   const q = parseAcceptEncoding('gzip;q=0.8, br;q=0, *;q=0.1')

@@ -61,6 +61,12 @@ export function createCompressPool(limits = {}, { onJob } = {}) {
     }
   }
 
+  function enqueue(job) {
+    const at = queue.findIndex((queued) => queued.cost < job.cost)
+    queue.splice(at === -1 ? queue.length : at, 0, job)
+    pump()
+  }
+
   function start(job) {
     stats.running++
     stats.memory += job.memory
@@ -68,10 +74,11 @@ export function createCompressPool(limits = {}, { onJob } = {}) {
     stats.peakMemory = Math.max(stats.peakMemory, stats.memory)
     const only = { ...Object.fromEntries(FORMATS.map((f) => [f.option, false])), [job.format]: job.level }
     const started = performance.now()
-    compress(job.bytes, only)
-      .then((out) => {
-        onJob?.({ format: job.format, level: job.level, bytes: job.bytes.length, ms: performance.now() - started })
-        job.resolve(out[formatOf(job.format).id])
+    const work = job.work ? job.work() : compress(job.bytes, only).then((out) => out[formatOf(job.format).id])
+    work
+      .then((output) => {
+        onJob?.({ format: job.format, level: job.level, bytes: job.length ?? job.bytes.length, ms: performance.now() - started })
+        job.resolve(output)
       }, job.reject)
       .finally(() => {
         stats.running--
@@ -89,10 +96,17 @@ export function createCompressPool(limits = {}, { onJob } = {}) {
       stats.jobs++
       return new Promise((resolve, reject) => {
         const job = { bytes, format, level, cost: estimateJobCost(format, level, bytes.length), memory: estimateJobMemory(format, level, bytes.length), resolve, reject }
-        const at = queue.findIndex((queued) => queued.cost < job.cost)
-        queue.splice(at === -1 ? queue.length : at, 0, job)
-        pump()
+        enqueue(job)
       })
+    },
+    /**
+     * Runs other native work (a delta job) under the same limits.
+     * @param {{ format: string, level: number, bytes: number, memory: number, cost: number }} estimate
+     * @param {() => Promise<any>} work
+     */
+    runTask({ format, level, bytes, memory, cost }, work) {
+      stats.jobs++
+      return new Promise((resolve, reject) => enqueue({ format, level, length: bytes, memory, cost, work, resolve, reject }))
     },
   }
 }

@@ -7,6 +7,8 @@ import { createReadStream } from 'node:fs'
 import { stat } from 'node:fs/promises'
 import path from 'node:path'
 import { FORMATS } from './formats.js'
+import { deltaResponder } from '../delta/serve.js'
+import { DELTA_VARY } from '../delta/negotiate.js'
 
 /** Content-coding token → sibling extension, in our order of preference on ties. */
 export const CODINGS = FORMATS.map((f) => ({ token: f.encoding, extension: f.extension }))
@@ -68,7 +70,8 @@ export function chooseCoding(header, available) {
   return best
 }
 
-async function fileSize(file) {
+/** The size of a regular file, or null. */
+export async function fileSize(file) {
   try {
     const info = await stat(file)
     return info.isFile() ? info.size : null
@@ -85,6 +88,7 @@ async function fileSize(file) {
 export function precompressedMiddleware(root, { base = '/' } = {}) {
   const dir = path.resolve(root)
   const prefix = base.endsWith('/') ? base : `${base}/`
+  const respondDelta = deltaResponder(dir)
   return async function servePrecompressed(req, res, next) {
     try {
       if (req.method !== 'GET' && req.method !== 'HEAD') return next()
@@ -98,6 +102,8 @@ export function precompressedMiddleware(root, { base = '/' } = {}) {
       if (prefix !== '/' && pathname.startsWith(prefix)) pathname = `/${pathname.slice(prefix.length)}`
       const file = path.join(dir, pathname)
       if (!file.startsWith(dir + path.sep) || (await fileSize(file)) == null) return next()
+      // Wasm of a delta manifest: dictionary headers always, a delta when one applies.
+      if (await respondDelta(req, res, path.relative(dir, file).split(path.sep).join('/'))) return
 
       const available = []
       for (const { token, extension } of CODINGS) {
@@ -105,7 +111,7 @@ export function precompressedMiddleware(root, { base = '/' } = {}) {
       }
       if (available.length === 0) return next()
       // The response depends on Accept-Encoding from here on, whoever sends it.
-      res.setHeader('Vary', 'Accept-Encoding')
+      if (res.getHeader('Vary') !== DELTA_VARY) res.setHeader('Vary', 'Accept-Encoding')
       // Ranges are byte ranges of the identity encoding: let the static server
       // answer them from the original file.
       if (req.headers.range) return next()
@@ -119,7 +125,7 @@ export function precompressedMiddleware(root, { base = '/' } = {}) {
       res.setHeader('Content-Type', contentTypeOf(file))
       res.setHeader('Content-Encoding', coding.token)
       res.setHeader('Content-Length', size)
-      res.setHeader('Cache-Control', 'no-cache')
+      if (!res.hasHeader('Cache-Control')) res.setHeader('Cache-Control', 'no-cache')
       if (req.method === 'HEAD') return res.end()
       createReadStream(sibling)
         .on('error', (err) => res.destroy(err))

@@ -1,0 +1,107 @@
+// The build side of delta delivery: the `delta` option, the manifest every build
+// with it writes, and one dcb (and where it pays, dcz) sibling per changed wasm and
+// previous deploy, each verified natively and produced through the compression
+// pool and cache.
+import path from 'node:path'
+import { loadDeploys } from './previous.js'
+import { MANIFEST_FILE, deltaFileName, manifestJson, sha256Hex, sourceIdentity } from './manifest.js'
+import { dictionaryMatch } from './negotiate.js'
+import { formatBytes } from '../report.js'
+import { OptionError } from '../options.js'
+
+export const DEFAULT_KEEP = 2
+export const MAX_KEEP = 8
+
+function invalid(key, expected, value) {
+  return new OptionError(key, `option \`${key}\` must be ${expected}, got ${JSON.stringify(value)}`)
+}
+
+/**
+ * `delta` → false | `{ previous: string[], keep }`. `true` writes the manifest only
+ * (a first deploy); `previous` lists earlier deploys newest first, and deltas are
+ * made against the first `keep` of them.
+ * @param {boolean | { previous?: string | string[], keep?: number } | undefined} option
+ */
+export function normalizeDelta(option) {
+  if (option == null || option === false) return false
+  if (option === true) return { previous: [], keep: DEFAULT_KEEP }
+  if (typeof option !== 'object' || Array.isArray(option)) throw invalid('delta', 'true, false or { previous, keep }', option)
+  for (const key of Object.keys(option)) {
+    if (key !== 'previous' && key !== 'keep') throw invalid(`delta.${key}`, 'absent (unknown key; expected previous or keep)', option[key])
+  }
+  const { previous = [], keep = DEFAULT_KEEP } = option
+  const list = typeof previous === 'string' ? [previous] : previous
+  if (!Array.isArray(list) || !list.every((p) => typeof p === 'string' && p !== '')) {
+    throw invalid('delta.previous', 'a directory or http(s) URL, or an array of them', previous)
+  }
+  if (!(Number.isInteger(keep) && keep >= 1 && keep <= MAX_KEEP)) throw invalid('delta.keep', `an integer in 1..${MAX_KEEP}`, keep)
+  return { previous: list.slice(0, keep), keep }
+}
+
+/**
+ * @param {{ previous: string[] }} option the normalised option
+ * @param {{ root: string, base: string, warn: (message: string) => void }} context
+ */
+export function createDeltaBuild(option, { root, warn }) {
+  // Read before the bundler empties the output directory, which may be where CI
+  // restored the previous deploy.
+  const deploys = loadDeploys(option.previous, { root, warn })
+
+  /**
+   * @param {object} args
+   * @param {{ file: string, fileName: string, wasm: Uint8Array, br?: number }[]} args.wasm our emitted wasm with the size of its .br
+   * @param {string} args.base the public base path
+   * @param {(bytes: Uint8Array, dictionary: { bytes: Uint8Array, sha256: string }, coding: 'dcb'|'dcz') => Promise<Buffer|null>} args.runDelta
+   * @param {(fileName: string, source: Buffer | string) => void} args.emit
+   * @returns {Promise<{ file: string, fileName: string, against: string, dictionary: string, br?: number, dcb?: number, dcz?: number }[]>}
+   */
+  async function emitDeltas({ wasm, base, runDelta, emit }) {
+    const previous = await deploys
+    const rows = []
+    const assets = await Promise.all(
+      wasm.map(async (w) => {
+        const source = sourceIdentity(w.file)
+        const sha256 = sha256Hex(w.wasm)
+        const entry = { source, file: w.fileName, sha256, bytes: w.wasm.length, match: dictionaryMatch(w.fileName, path.basename(w.file), base), deltas: [] }
+        for (const deploy of previous) {
+          const old = deploy.assets.get(source)
+          if (!old || old.sha256 === sha256 || entry.deltas.some((d) => d.dictionary === old.sha256)) continue
+          const dictionary = { bytes: old.bytes, sha256: old.sha256 }
+          const [dcb, dcz] = await Promise.all([runDelta(w.wasm, dictionary, 'dcb'), runDelta(w.wasm, dictionary, 'dcz')])
+          const row = { file: w.file, fileName: w.fileName, against: deploy.where, dictionary: old.sha256, ...(w.br != null && { br: w.br }) }
+          const full = w.br ?? w.wasm.length
+          // dcb pays when it beats the .br a client would get instead; dcz when it
+          // also beats dcb (every browser with dcz has dcb).
+          for (const [coding, body] of [['dcb', dcb], ['dcz', dcz]]) {
+            if (!body) continue
+            row[coding] = body.length
+            const beats = coding === 'dcb' ? body.length < full : body.length < Math.min(full, dcb?.length ?? Infinity)
+            if (!beats) continue
+            const file = deltaFileName(w.fileName, old.sha256, coding)
+            emit(file, body)
+            entry.deltas.push({ dictionary: old.sha256, coding, file, bytes: body.length })
+          }
+          rows.push(row)
+        }
+        return entry
+      }),
+    )
+    emit(MANIFEST_FILE, manifestJson(assets))
+    return rows
+  }
+
+  return { emitDeltas }
+}
+
+/** The size table of the deltas, logged after the main one. */
+export function formatDeltaTable(rows) {
+  const header = ['delta', 'against', 'br', 'dcb', 'dcz', 'smallest / br']
+  const body = rows.map((r) => {
+    const smallest = Math.min(r.dcb ?? Infinity, r.dcz ?? Infinity)
+    const ratio = r.br && Number.isFinite(smallest) ? `${((smallest / r.br) * 100).toFixed(1)}%` : '-'
+    return [r.file, `${r.against} (${r.dictionary.slice(0, 8)})`, formatBytes(r.br), formatBytes(r.dcb), formatBytes(r.dcz), ratio]
+  })
+  const table = [header, ...body]
+  const widths = header.map((_, col) => Math.max(...table.map((row) => row[col].length)))
+  return table.map((row) => row.map((cell, col) => (col < 2 ? cell.padEnd(widths[col]) : cell.padStart(widths[col]))).join('  ').trimEnd()).join('\n')
+}
