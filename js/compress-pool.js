@@ -14,25 +14,25 @@ const MiB = 1 << 20
 /** Smallest power-of-two exponent whose window holds `len` bytes. */
 const windowLog = (len) => Math.ceil(Math.log2(Math.max(len, 2)))
 
+/** Peak memory of one brotli run at window 2^lgwin, fitted to the measured peaks. */
+function brotliRunMemory(level, len, lgwin) {
+  const window = 2 ** lgwin
+  // Quality 10–11 grows with the input (the encoder allocates as it goes) up to a
+  // bound set by the window.
+  return level >= 10 ? Math.min(6 * MiB + 26 * len, 10 * window + 6 * len + 8 * MiB) : Math.min(4 * MiB + 8 * len, 4 * window + 2 * len + 8 * MiB)
+}
+
 /**
  * Peak memory one job takes, in bytes: an upper bound fitted to the native encoders'
- * measured peaks (bench/results/compress-memory.md): brotli's window is at least 4 MiB
- * (zlib's default) and at most 16 MiB; zstd's at most 8 MiB.
+ * measured peaks (bench/results/compress-memory.md). Brotli runs zlib's 4 MiB window
+ * and, on inputs over 4 MiB, maybe a second run at up to 16 MiB at the same time
+ * (src/compress.rs keeps the smaller): both are charged. Zstd's window is at most 8 MiB.
  */
 export function estimateJobMemory(format, level, len) {
   if (format === 'brotli') {
-    const window = 2 ** Math.min(24, Math.max(22, windowLog(len)))
-    // Quality 10–11 grows with the input (the encoder allocates as it goes) up to a
-    // bound set by the window.
-    return level >= 10 ? Math.min(6 * MiB + 26 * len, 10 * window + 6 * len + 8 * MiB) : Math.min(4 * MiB + 8 * len, 4 * window + 2 * len + 8 * MiB)
+    const wide = Math.min(24, windowLog(len))
+    return brotliRunMemory(level, len, 22) + (wide > 22 ? brotliRunMemory(level, len, wide) : 0)
   }
-  if (format === 'zstd') {
-    const window = 2 ** Math.min(23, Math.max(10, windowLog(len)))
-    return (level >= 16 ? 14 * window : 4 * window) + 2 * len + 4 * MiB
-  }
-  return 2 * len + 2 * MiB
-}
-
 /**
  * Relative run time of a job, to start the longest first: brotli 11 runs at about
  * a fifth of zstd 19's speed and a fiftieth of gzip 9's (bench/results/compress.md).
