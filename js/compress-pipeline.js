@@ -59,11 +59,11 @@ export function normalizePluginCompress(option = {}) {
 /**
  * Compresses bytes into every format of `levels`, each output from the cache when
  * it holds it, else from the pool (and then stored).
- * @returns {(bytes: Uint8Array) => Promise<{ outputs: Record<'br'|'zst'|'gz', Buffer>, hits: number, misses: number }>}
+ * `inputHash`: the bytes' sha256 when the caller has it already (hash a file once).
+ * @returns {(bytes: Uint8Array, inputHash?: Buffer) => Promise<{ outputs: Record<'br'|'zst'|'gz', Buffer>, hits: number, misses: number }>}
  */
 export function createCompressor({ levels, pool, cache }) {
-  return async function compressAll(bytes) {
-    const inputHash = sha256(bytes)
+  return async function compressAll(bytes, inputHash = sha256(bytes)) {
     const result = { outputs: {}, hits: 0, misses: 0 }
     await Promise.all(
       Object.entries(levels).map(async ([format, level]) => {

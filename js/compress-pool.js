@@ -33,6 +33,13 @@ export function estimateJobMemory(format, level, len) {
     const wide = Math.min(24, windowLog(len))
     return brotliRunMemory(level, len, 22) + (wide > 22 ? brotliRunMemory(level, len, wide) : 0)
   }
+  if (format === 'zstd') {
+    const window = 2 ** Math.min(23, Math.max(10, windowLog(len)))
+    return (level >= 16 ? 14 * window : 4 * window) + 2 * len + 4 * MiB
+  }
+  return 2 * len + 2 * MiB
+}
+
 /**
  * Relative run time of a job, to start the longest first: brotli 11 runs at about
  * a fifth of zstd 19's speed and a fiftieth of gzip 9's (bench/results/compress.md).
@@ -72,7 +79,8 @@ export function createCompressPool(limits = {}, { onJob } = {}) {
     throw new TypeError(`wasm-squeeze: option \`compress.memoryBudget\` must be a positive number of bytes, got ${JSON.stringify(memoryBudget)}`)
   }
   const queue = []
-  const stats = { jobs: 0, running: 0, memory: 0, peakRunning: 0, peakMemory: 0 }
+  // done/bytes/cost counters: what the progress line (js/progress.js) reports.
+  const stats = { jobs: 0, done: 0, running: 0, memory: 0, peakRunning: 0, peakMemory: 0, bytesQueued: 0, bytesDone: 0, costQueued: 0, costDone: 0 }
 
   function pump() {
     while (queue.length > 0 && stats.running < concurrency) {
@@ -98,6 +106,9 @@ export function createCompressPool(limits = {}, { onJob } = {}) {
         job.resolve(out[FORMAT_KEYS[job.format]])
       }, job.reject)
       .finally(() => {
+        stats.done++
+        stats.bytesDone += job.bytes.length
+        stats.costDone += job.cost
         stats.running--
         stats.memory -= job.memory
         pump()
@@ -113,6 +124,8 @@ export function createCompressPool(limits = {}, { onJob } = {}) {
       stats.jobs++
       return new Promise((resolve, reject) => {
         const job = { bytes, format, level, cost: estimateJobCost(format, level, bytes.length), memory: estimateJobMemory(format, level, bytes.length), resolve, reject }
+        stats.bytesQueued += bytes.length
+        stats.costQueued += job.cost
         const at = queue.findIndex((queued) => queued.cost < job.cost)
         queue.splice(at === -1 ? queue.length : at, 0, job)
         pump()

@@ -18,7 +18,7 @@ const sum = (rows, key) => rows.reduce((total, row) => total + (row[key] ?? 0), 
  *   br?: number, zst?: number, gz?: number, skipped?: object, cache?: { hits: number, misses: number }, note?: string }[]} rows
  * @param {{ cache?: object, pool?: object }} stats
  */
-export function jsonReport(rows, { cache, pool } = {}) {
+export function jsonReport(rows, { cache, optimize, pool } = {}) {
   const files = rows.map(({ kind, file, fileName, raw, optimized, br, zst, gz, skipped, cache: hits, note }) => ({
     kind,
     source: file,
@@ -46,6 +46,7 @@ export function jsonReport(rows, { cache, pool } = {}) {
       corrupt: cache?.corrupt ?? 0,
       ...(cache?.disabledReason && { disabledReason: cache.disabledReason }),
     },
+    ...(optimize && { optimize: { hits: optimize.hits, misses: optimize.misses, corrupt: optimize.corrupt } }),
     ...(pool && { pool: { jobs: pool.jobs, peakRunning: pool.peakRunning, peakEstimatedMemory: pool.peakMemory } }),
   }
 }

@@ -7,7 +7,7 @@
 import { access, mkdir, readFile, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { createFilter } from '@rollup/pluginutils'
-import { transform, inspect } from './native.js'
+import { inspect } from './native.js'
 import { RESOLVED_RUNTIME_ID, RUNTIME_ID, devEsmGlue, esmGlue, initGlue, runtimeCode, urlGlue } from './glue.js'
 import { formatTable } from './report.js'
 import { devServerSupport } from './dev-server.js'
@@ -17,10 +17,19 @@ import { isServerBuild, serverAndLibraryPlugin } from './server-and-library.js'
 import { emitSidecar, sidecarExpression } from './sidecar.js'
 import { compressBundle } from './compress-bundle.js'
 import { defaultCacheDir, openCompressCache } from './compress-cache.js'
+import { evictToFit, normalizeCacheOption, optimizeStoreDir } from './cache-dir.js'
+import { createOptimizeCache } from './optimize-cache.js'
+import { startProgress } from './progress.js'
 import { createCompressor, normalizePluginCompress } from './compress-pipeline.js'
 import { createCompressPool } from './compress-pool.js'
 import { precompressedMiddleware } from './serve-precompressed.js'
 import { jsonReport, reportPath } from './compress-report.js'
+
+/** A terminal gets one updating line; anything else (CI logs, pipes) plain lines. */
+function progressOptions(intervalMs) {
+  const tty = process.stdout.isTTY && !process.env.CI ? process.stdout : null
+  return { tty, intervalMs, delayMs: Math.min(3000, intervalMs) }
+}
 
 const WASM_ID = /\.wasm(?:\?|$)/
 // passiveData modes whose module only works when our glue instantiates it.
@@ -39,12 +48,16 @@ export default function wasmSqueeze(options = {}) {
     cache: cacheOption,
     strict = false,
     report = true,
+    progressIntervalMs = 5000, // undocumented: lets the tests see progress lines in a short build
   } = options
   const filter = createFilter(include, exclude)
   const compression = normalizePluginCompress(compressOption)
+  const cacheConfig = normalizeCacheOption(cacheOption)
   /** One pool for the plugin's lifetime: its limits hold across builds (SSR + client, watch). */
   let pool
   let cache
+  /** The optimizer's outputs by content, in the same store as the compressed ones. */
+  let optimizeCache
   let compressAll
   let cacheWarnings = []
   let finishedReport
@@ -83,9 +96,11 @@ export default function wasmSqueeze(options = {}) {
     let wasm = raw
     let note
     let result
+    let info
+    let wasmHash
     if (optimize !== false) {
       try {
-        result = await transform(raw, { ...optimize, file: relative })
+        ;({ result, info, wasmHash } = await optimizeCache.optimize(raw, optimize, relative))
         wasm = result.wasm
       } catch (err) {
         if (strict) ctx.error(err)
@@ -93,13 +108,14 @@ export default function wasmSqueeze(options = {}) {
         ctx.warn(`${err.message}; shipping the original bytes (set strict: true to fail the build instead)`)
       }
     }
+    if (!info) ({ info, hash: wasmHash } = await optimizeCache.inspect(wasm, relative))
     const referenceId = ctx.emitFile({ type: 'asset', name: path.basename(file), source: wasm })
     ownReferences.add(referenceId)
-    const startCompressing = (bytes) => (compression ? compressAll(bytes) : Promise.resolve(null))
-    const compressed = startCompressing(wasm)
+    const startCompressing = (bytes, hash) => (compression ? compressAll(bytes, hash) : Promise.resolve(null))
+    const compressed = startCompressing(wasm, wasmHash)
     compressed.catch(() => {}) // awaited in generateBundle; never an unhandled rejection
     const sidecar = emitSidecar(ctx, path.basename(file), result?.sidecar, startCompressing)
-    return { file: relative, referenceId, raw: raw.length, wasm, compressed, note, sidecar, result }
+    return { file: relative, referenceId, raw: raw.length, wasm, info, compressed, note, sidecar, result }
   }
 
   let inert = false // a second instance (e.g. the user's and ours in worker.plugins) leaves the work to the first
@@ -130,11 +146,13 @@ export default function wasmSqueeze(options = {}) {
     buildStart() {
       emitted = new Map()
       ownReferences.clear()
+      const dir = cacheConfig === false ? false : path.resolve(root, cacheConfig.dir ?? defaultCacheDir())
+      cacheWarnings = []
+      const warn = (message) => cacheWarnings.length === 0 && cacheWarnings.push(message) // one directory, one warning
+      cache = openCompressCache(dir, { warn })
+      optimizeCache = createOptimizeCache(openCompressCache(optimizeStoreDir(dir), { warn }))
       if (compression) {
         pool ??= createCompressPool(compression.limits)
-        const dir = cacheOption === false ? false : path.resolve(root, cacheOption ?? defaultCacheDir(root))
-        cacheWarnings = []
-        cache = openCompressCache(dir, { warn: (message) => cacheWarnings.push(message) })
         compressAll = createCompressor({ levels: compression.levels, pool, cache })
       }
     },
@@ -172,11 +190,11 @@ export default function wasmSqueeze(options = {}) {
           return devEsmGlue(file, await inspect(await readFile(file), { file }))
         }
         this.addWatchFile(file)
-        const { referenceId, wasm, sidecar } = await emitWasm(this, file, { foreignLoader: kind === 'url' })
+        const { referenceId, info, sidecar } = await emitWasm(this, file, { foreignLoader: kind === 'url' })
         const url = `import.meta.ROLLUP_FILE_URL_${referenceId}`
         if (kind === 'url') return urlGlue(url)
         if (kind === 'init') return initGlue(url, sidecarExpression(sidecar))
-        return esmGlue(url, await inspect(wasm, { file }), sidecarExpression(sidecar))
+        return esmGlue(url, info, sidecarExpression(sidecar))
       },
     },
 
@@ -194,13 +212,14 @@ export default function wasmSqueeze(options = {}) {
             wasm.push({ file: `${file} (data sidecar)`, fileName, raw: data.length, wasm: data, compressed: sidecar.compressed })
           }
         }
+        const progress = pool && startProgress(pool, logger ?? { info: (m) => this.info(m) }, progressOptions(progressIntervalMs))
         const rows = await compressBundle({
           wasm,
           bundle,
           compression,
           compressAll,
           emit: (fileName, source) => this.emitFile({ type: 'asset', fileName, source }),
-        })
+        }).finally(() => progress?.stop())
         for (const message of cacheWarnings) this.warn(message)
         cacheWarnings = []
         if (report && rows.length > 0) {
@@ -208,8 +227,14 @@ export default function wasmSqueeze(options = {}) {
           if (logger) logger.info(`\n${table}`)
           else this.info(`\n${table}`)
         }
-        finishedReport = reportPath(report, root) ? jsonReport(rows, { cache: cache?.stats, pool: pool?.stats }) : null
+        finishedReport = reportPath(report, root) ? jsonReport(rows, { cache: cache?.stats, optimize: optimizeCache?.stats, pool: pool?.stats }) : null
       },
+    },
+
+    async closeBundle() {
+      // Only a build that wrote can have pushed the cache over its cap.
+      const writes = (cache?.stats.writes ?? 0) + (optimizeCache?.stats.writes ?? 0)
+      if (cacheConfig && !cache.stats.disabled && writes > 0) await evictToFit(cache.stats.dir, cacheConfig.maxBytes)
     },
 
     async writeBundle() {
