@@ -108,7 +108,6 @@ export default function wasmSqueeze(options = {}) {
         ctx.warn(`${err.message}; shipping the original bytes (set strict: true to fail the build instead)`)
       }
     }
-    if (!info) ({ info, hash: wasmHash } = await optimizeCache.inspect(wasm, relative))
     const referenceId = ctx.emitFile({ type: 'asset', name: path.basename(file), source: wasm })
     ownReferences.add(referenceId)
     const startCompressing = (bytes, hash) => (compression ? compressAll(bytes, hash) : Promise.resolve(null))
@@ -190,11 +189,12 @@ export default function wasmSqueeze(options = {}) {
           return devEsmGlue(file, await inspect(await readFile(file), { file }))
         }
         this.addWatchFile(file)
-        const { referenceId, info, sidecar } = await emitWasm(this, file, { foreignLoader: kind === 'url' })
+        const { referenceId, wasm, info, sidecar } = await emitWasm(this, file, { foreignLoader: kind === 'url' })
         const url = `import.meta.ROLLUP_FILE_URL_${referenceId}`
         if (kind === 'url') return urlGlue(url)
         if (kind === 'init') return initGlue(url, sidecarExpression(sidecar))
-        return esmGlue(url, info, sidecarExpression(sidecar))
+        // Only the ESM glue needs the module's imports and exports (unoptimized: cached too).
+        return esmGlue(url, info ?? (await optimizeCache.inspect(wasm, file)).info, sidecarExpression(sidecar))
       },
     },
 
