@@ -35,6 +35,28 @@ function wasmUnder(dir) {
     .filter((f) => f.endsWith('.wasm') && statSync(f).size > FOUR_MIB)
 }
 
+function writeReport() {
+  const bigger = rows.filter((r) => r.ours > r.zlib)
+  const report = [
+    '# Brotli window bench',
+    '',
+    `\`${benchCommand('brotli-window')}\` on ${new Date().toISOString()}, wasm-squeeze ${wasmSqueezeVersion(REPO_DIR)}.`,
+    `Machine: ${JSON.stringify(machineInfo())}. One run; sizes are exact, times wall clock on a shared machine.`,
+    'Ours = brotli 11 at zlib\'s window, plus a run at a window holding the input when the zstd proxy predicts a gain, keeping the smaller.',
+    '',
+    markdownTable(
+      [{ title: 'set', align: 'left' }, { title: 'module', align: 'left' }, { title: 'raw' }, { title: 'zlib br 11' }, { title: 'ours' }, { title: 'ours vs zlib' }, { title: 'zlib time' }, { title: 'our time' }],
+      rows.map((r) => [r.set, r.id, formatBytes(r.bytes), `${r.zlib} B`, `${r.ours} B`, r.identical ? 'identical' : formatChange(r.ours / r.zlib, 2), formatMs(r.zlibMs), formatMs(r.oursMs)]),
+    ),
+    '',
+    `Target: ours never bigger than zlib's → **${bigger.length === 0 ? 'met' : `missed on ${bigger.map((r) => r.id).join(', ')}`}** (${rows.length} files).`,
+    '',
+  ].join('\n')
+  writeFileSync(join(BENCH_DIR, 'results', 'brotli-window.md'), report)
+  writeFileSync(join(BENCH_DIR, 'results', 'brotli-window.json'), `${JSON.stringify(rows, null, 2)}\n`)
+  return report
+}
+
 const { filter, dirs } = args()
 const corpus = loadCorpus({ filter }).files.filter((f) => f.bytes > FOUR_MIB).map((f) => ({ set: 'corpus', id: f.id, path: f.absolutePath }))
 const heldOut = dirs.flatMap(wasmUnder).map((path) => ({ set: 'held-out', id: basename(path), path }))
@@ -49,24 +71,7 @@ for (const file of [...heldOut, ...corpus]) {
   const oursMs = performance.now() - started
   const row = { ...file, bytes: bytes.length, zlib: peer.length, ours: br.length, identical: peer.equals(br), zlibMs: peerMs, oursMs }
   rows.push(row)
+  writeReport() // after every file: a long run interrupted keeps what it measured
   console.log(`${row.set} ${row.id}: zlib ${row.zlib} B, ours ${row.ours} B (${formatChange(row.ours / row.zlib, 2)}${row.identical ? ', identical bytes' : ''}), ${formatMs(peerMs)} vs ${formatMs(oursMs)}`)
 }
-const bigger = rows.filter((r) => r.ours > r.zlib)
-const report = [
-  '# Brotli window bench',
-  '',
-  `\`${benchCommand('brotli-window')}\` on ${new Date().toISOString()}, wasm-squeeze ${wasmSqueezeVersion(REPO_DIR)}.`,
-  `Machine: ${JSON.stringify(machineInfo())}. One run; sizes are exact, times wall clock on a shared machine.`,
-  'Ours = brotli 11 at zlib\'s window, plus a run at a window holding the input when the zstd proxy predicts a gain, keeping the smaller.',
-  '',
-  markdownTable(
-    [{ title: 'set', align: 'left' }, { title: 'module', align: 'left' }, { title: 'raw' }, { title: 'zlib br 11' }, { title: 'ours' }, { title: 'ours vs zlib' }, { title: 'zlib time' }, { title: 'our time' }],
-    rows.map((r) => [r.set, r.id, formatBytes(r.bytes), `${r.zlib} B`, `${r.ours} B`, r.identical ? 'identical' : formatChange(r.ours / r.zlib, 2), formatMs(r.zlibMs), formatMs(r.oursMs)]),
-  ),
-  '',
-  `Target: ours never bigger than zlib's → **${bigger.length === 0 ? 'met' : `missed on ${bigger.map((r) => r.id).join(', ')}`}** (${rows.length} files).`,
-  '',
-].join('\n')
-writeFileSync(join(BENCH_DIR, 'results', 'brotli-window.md'), report)
-writeFileSync(join(BENCH_DIR, 'results', 'brotli-window.json'), `${JSON.stringify(rows, null, 2)}\n`)
-console.log(report)
+console.log(writeReport())
