@@ -105,17 +105,9 @@ fn out_of_range_levels_name_the_option() {
     }
 }
 
-/// Incompressible bytes from a seed: a repeat of them is only found by a window that holds it.
-fn noise(len: usize, seed: u32) -> Vec<u8> {
-    let mut state = seed | 1;
-    (0..len)
-        .map(|_| {
-            state ^= state << 13;
-            state ^= state >> 17;
-            state ^= state << 5;
-            state as u8
-        })
-        .collect()
+/// tree-sitter-cpp (5.1 MiB, a devDependency: a real module, no generated stand-in).
+fn tree_sitter_cpp() -> Vec<u8> {
+    std::fs::read("node_modules/@vscode/tree-sitter-wasm/wasm/tree-sitter-cpp.wasm").unwrap()
 }
 
 // Quality 5 in these tests: the window rule is the same at every quality, and 11
@@ -123,23 +115,22 @@ fn noise(len: usize, seed: u32) -> Vec<u8> {
 
 #[test]
 fn a_wider_brotli_window_is_kept_when_it_comes_out_smaller() {
-    // 3 MiB repeated 5 MiB later: beyond zlib's 4 MiB window, within an 8 MiB one.
-    let (block, filler) = (noise(3 << 20, 7), noise(2 << 20, 11));
-    let input = [&block[..], &filler, &block].concat();
-    assert_eq!(wide_brotli_window(&input).unwrap(), Some(23));
+    // The module twice: its second copy starts 5.1 MiB back, beyond zlib's 4 MiB window.
+    let module = tree_sitter_cpp();
+    let input = [&module[..], &module].concat();
+    assert_eq!(wide_brotli_window(&input).unwrap(), Some(24));
     let narrow = brotli_with_window(&input, 5, BROTLI_ZLIB_LGWIN).unwrap();
-    let wide = brotli_with_window(&input, 5, 23).unwrap();
+    let wide = brotli_with_window(&input, 5, 24).unwrap();
     assert!(wide.len() < narrow.len() * 9 / 10, "premise: the repeat pays ({} vs {})", wide.len(), narrow.len());
     let ours = brotli(&input, 5).unwrap();
     assert_eq!(ours, wide);
     assert_eq!(unbrotli(&ours), input);
 }
 
-/// tree-sitter-cpp (5.1 MiB, a devDependency): a real module where a wider window
-/// than zlib's comes out bigger.
+/// A real module where a wider window than zlib's comes out bigger.
 #[test]
 fn brotli_is_never_bigger_than_at_zlibs_window_where_a_wider_one_loses() {
-    let input = std::fs::read("node_modules/@vscode/tree-sitter-wasm/wasm/tree-sitter-cpp.wasm").unwrap();
+    let input = tree_sitter_cpp();
     let narrow = brotli_with_window(&input, 5, BROTLI_ZLIB_LGWIN).unwrap();
     let wide = brotli_with_window(&input, 5, 23).unwrap();
     assert!(wide.len() > narrow.len(), "premise: the wider window loses ({} vs {})", wide.len(), narrow.len());
