@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// npm run bench:brotli-window [-- --filter <substring>] [-- --dir <folder of .wasm>]...
+// npm run bench:brotli-window [-- --filter <substring>[,<substring>…]] [-- --dir <folder of .wasm>]...
 // Our brotli 11 against Node zlib's brotli 11 (default window, lgwin 22) on the same
 // bytes, per file: the corpus modules over 4 MiB (at or under 4 MiB ours runs zlib's
 // window only) and every .wasm over 4 MiB under each `--dir` (a held-out set nobody
@@ -58,10 +58,11 @@ function writeReport() {
 }
 
 const { filter, dirs } = args()
-const corpus = loadCorpus({ filter }).files.filter((f) => f.bytes > FOUR_MIB).map((f) => ({ set: 'corpus', id: f.id, path: f.absolutePath }))
+const wanted = filter?.split(',')
+const corpus = loadCorpus().files.filter((f) => f.bytes > FOUR_MIB && (!wanted || wanted.some((w) => f.id.includes(w)))).map((f) => ({ set: 'corpus', id: f.id, path: f.absolutePath }))
 const heldOut = dirs.flatMap(wasmUnder).map((path) => ({ set: 'held-out', id: basename(path), path }))
 const rows = []
-for (const file of [...heldOut, ...corpus]) {
+for (const file of [...heldOut, ...corpus.sort((a, b) => statSync(a.path).size - statSync(b.path).size)]) {
   const bytes = readFileSync(file.path)
   let started = performance.now()
   const peer = await brotliCompress(bytes, { params: { [zlib.constants.BROTLI_PARAM_QUALITY]: 11 } })
