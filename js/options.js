@@ -6,6 +6,7 @@
 import { createFilter } from '@rollup/pluginutils'
 import os from 'node:os'
 import { FORMATS } from './compress/formats.js'
+import { DEFAULT_CACHE_MAX_BYTES } from './compress/cache-dir.js'
 import { normalizeDelta } from './delta/build.js'
 
 export const PASSIVE_DATA_MODES = Object.freeze(['off', 'start', 'deferred', 'sidecar'])
@@ -254,6 +255,28 @@ export function normalizeDebugFiles(value, path = 'debugFiles') {
   return { dir, serve }
 }
 
+// ---- the cache ---------------------------------------------------------------------
+
+const CACHE_RULES = {
+  dir: optional(string),
+  maxBytes: optional((value, path) => {
+    if (!(Number.isFinite(value) && value >= 0)) throw fail(path, 'a non-negative number of bytes', value)
+    return value
+  }),
+}
+
+/**
+ * `cache`: a directory, `{ dir?, maxBytes? }` or `false` → `false` or `{ dir, maxBytes }`
+ * (`dir` undefined: the user's cache directory).
+ */
+export function normalizeCacheOption(value, path = 'cache') {
+  if (value === false) return false
+  if (value === undefined || value === null) value = {}
+  else if (typeof value === 'string') value = { dir: value }
+  const { dir, maxBytes = DEFAULT_CACHE_MAX_BYTES } = object(value, CACHE_RULES, path, 'a directory, an object or false')
+  return { dir, maxBytes }
+}
+
 // ---- the plugin ------------------------------------------------------------------
 
 const PLUGIN_RULES = {
@@ -261,13 +284,15 @@ const PLUGIN_RULES = {
   exclude: pattern,
   optimize: (value, path) => (value === false ? false : normalizeTransformOptions(value, path)),
   compress: (value, path) => normalizePluginCompress(value, path),
-  cache: optional((value, path) => (value === false ? false : string(value, path))),
+  cache: (value, path) => normalizeCacheOption(value, path),
   strict: boolean,
   report: optional((value, path) => {
     if (typeof value === 'boolean' || (typeof value === 'string' && value !== '')) return value
     throw fail(path, "true, false, 'json' or a file path", value)
   }),
   debugFiles: (value, path) => normalizeDebugFiles(value, path),
+  // Not documented: how often compression progress is logged (tests use a short one).
+  progressIntervalMs: optional(integer(1)),
   // Delta delivery's rules live beside it (js/delta/build.js).
   delta: (value) => normalizeDelta(value),
 }
@@ -277,6 +302,6 @@ const PLUGIN_RULES = {
  * when the plugin is created, so a bad value fails before any file is read.
  */
 export function normalizePluginOptions(options) {
-  const { include = /\.wasm$/, exclude, optimize = {}, compress, cache, strict = false, report = true, debugFiles = null, delta = false } = object(options, PLUGIN_RULES, '', 'an object')
-  return { include, exclude, optimize, compress, cache, strict, report, debugFiles, delta }
+  const { include = /\.wasm$/, exclude, optimize = {}, compress, cache, strict = false, report = true, debugFiles = null, delta = false, progressIntervalMs = 5000 } = object(options, PLUGIN_RULES, '', 'an object')
+  return { include, exclude, optimize, compress, cache, strict, report, debugFiles, delta, progressIntervalMs }
 }

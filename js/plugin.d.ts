@@ -38,12 +38,15 @@ export interface WasmSqueezeOptions {
    */
   compress?: CompressPluginOptions | false
   /**
-   * Directory of the persistent, content-addressed compression cache (relative to
-   * the Vite root), or `false` for none. A directory that cannot be created or
-   * written turns the cache off with one warning.
-   * @default 'node_modules/.cache/wasm-squeeze'
+   * The persistent, content-addressed cache of optimized and compressed outputs: a
+   * directory (relative to the Vite root), `{ dir?, maxBytes? }`, or `false` for none.
+   * By default the user's cache directory (`$XDG_CACHE_HOME/wasm-squeeze` or
+   * `~/.cache/wasm-squeeze`, `~/Library/Caches/wasm-squeeze` on macOS,
+   * `%LOCALAPPDATA%\wasm-squeeze` on Windows), shared by every project, kept under
+   * `maxBytes` (default 1 GiB) by evicting the least recently used entries. A
+   * directory that cannot be created or written turns the cache off with one warning.
    */
-  cache?: string | false
+  cache?: string | false | { dir?: string; maxBytes?: number }
   /**
    * Fail the build when a wasm cannot be optimized (it does not validate, or it
    * is a component), instead of warning with the file and byte offset and
@@ -161,5 +164,7 @@ export interface WasmSqueezeJsonReport {
   }[]
   totals: { files: number; sources: number; raw: number; optimized: number; br: number; zst: number; gz: number }
   cache: { dir: string | null; enabled: boolean; hits: number; misses: number; corrupt: number; disabledReason?: string }
+  /** Optimizer results read from the cache (no native work), and computed anew. */
+  optimize?: { hits: number; misses: number; corrupt: number }
   pool?: { jobs: number; peakRunning: number; peakEstimatedMemory: number }
 }

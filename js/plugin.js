@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto'
 import { access, mkdir, readFile, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { createFilter } from '@rollup/pluginutils'
-import { transform, inspect } from './native.js'
+import { inspect } from './native.js'
 import { RESOLVED_RUNTIME_ID, RUNTIME_ID, devEsmGlue, esmGlue, initGlue, runtimeCode, urlGlue } from './glue.js'
 import { formatTable } from './report.js'
 import { devServerSupport } from './dev-server.js'
@@ -26,6 +26,15 @@ import { jsonReport, reportPath } from './compress/json-report.js'
 import { companionOptions, describeCompanions, placeCompanion, writeQueued } from './debug-files.js'
 import { createDeltaBuild, formatDeltaTable } from './delta/build.js'
 import { createDeltaCompressor } from './delta/compressor.js'
+import { evictToFit, optimizeStoreDir } from './compress/cache-dir.js'
+import { createOptimizeCache } from './optimize-cache.js'
+import { startProgress } from './compress/progress.js'
+
+/** A terminal gets one updating line; anything else (CI logs, pipes) plain lines. */
+function progressOptions(intervalMs) {
+  const tty = process.stdout.isTTY && !process.env.CI ? process.stdout : null
+  return { tty, intervalMs, delayMs: Math.min(3000, intervalMs) }
+}
 
 const WASM_ID = /\.wasm(?:\?|$)/
 // passiveData modes whose module only works when our glue instantiates it.
@@ -37,12 +46,14 @@ const LOADER_MODES = new Set(['deferred', 'sidecar'])
  */
 export default function wasmSqueeze(options = {}) {
   // Every option is checked here, once: a bad one fails before any file is read.
-  const { include, exclude, optimize, compress: compression, cache: cacheOption, strict, report, debugFiles, delta: deltaConfig } = normalizePluginOptions(options)
+  const { include, exclude, optimize, compress: compression, cache: cacheConfig, strict, report, debugFiles, delta: deltaConfig, progressIntervalMs } = normalizePluginOptions(options)
   let companions = []
   const filter = createFilter(include, exclude)
   /** One pool for the plugin's lifetime: its limits hold across builds (SSR + client, watch). */
   let pool
   let cache
+  /** The optimizer's outputs by content, in the same store as the compressed ones. */
+  let optimizeCache
   let compressAll
   let cacheWarnings = []
   /** This build's deltas (client builds with `delta` on), and the warnings they gave. */
@@ -91,9 +102,11 @@ export default function wasmSqueeze(options = {}) {
     let wasm = raw
     let note
     let result
+    let info
+    let wasmHash
     if (optimize !== false) {
       try {
-        result = await transform(raw, { ...optimize, ...companionOptions(debugFiles, file), file: relative })
+        ;({ result, info, wasmHash } = await optimizeCache.optimize(raw, { ...optimize, ...companionOptions(debugFiles, file) }, relative))
         wasm = result.wasm
       } catch (err) {
         if (strict) ctx.error(err)
@@ -109,11 +122,11 @@ export default function wasmSqueeze(options = {}) {
     }
     const referenceId = ctx.emitFile({ type: 'asset', name: path.basename(file), source: wasm })
     ownReferences.add(referenceId)
-    const startCompressing = (bytes) => (compression ? compressAll(bytes) : Promise.resolve(null))
-    const compressed = startCompressing(wasm)
+    const startCompressing = (bytes, hash) => (compression ? compressAll(bytes, hash) : Promise.resolve(null))
+    const compressed = startCompressing(wasm, wasmHash)
     compressed.catch(() => {}) // awaited in generateBundle; never an unhandled rejection
     const sidecar = emitSidecar(ctx, path.basename(file), result?.sidecar, startCompressing)
-    const asset = { sources: [relative], referenceId, raw: raw.length, wasm, compressed, note, sidecar, result }
+    const asset = { sources: [relative], referenceId, raw: raw.length, wasm, info, compressed, note, sidecar, result }
     assets.set(key, asset)
     return asset
   }
@@ -148,11 +161,13 @@ export default function wasmSqueeze(options = {}) {
       emitted = new Map()
       assets = new Map()
       ownReferences.clear()
+      const dir = cacheConfig === false ? false : path.resolve(root, cacheConfig.dir ?? defaultCacheDir())
+      cacheWarnings = []
+      const warn = (message) => cacheWarnings.length === 0 && cacheWarnings.push(message) // one directory, one warning
+      cache = openCompressCache(dir, { warn })
+      optimizeCache = createOptimizeCache(openCompressCache(optimizeStoreDir(dir), { warn }))
       if (compression) {
         pool ??= createCompressPool(compression.limits)
-        const dir = cacheOption === false ? false : path.resolve(root, cacheOption ?? defaultCacheDir(root))
-        cacheWarnings = []
-        cache = openCompressCache(dir, { warn: (message) => cacheWarnings.push(message) })
         compressAll = createCompressor({ levels: compression.levels, pool, cache })
       }
       deltaWarnings = []
@@ -193,12 +208,12 @@ export default function wasmSqueeze(options = {}) {
           return devEsmGlue(file, await inspect(await readFile(file), { file }))
         }
         this.addWatchFile(file)
-        const { referenceId, wasm, sidecar, result } = await emitWasm(this, file, { foreignLoader: kind === 'url' })
+        const { referenceId, wasm, info, sidecar } = await emitWasm(this, file, { foreignLoader: kind === 'url' })
         const url = `import.meta.ROLLUP_FILE_URL_${referenceId}`
         if (kind === 'url') return urlGlue(url)
         if (kind === 'init') return initGlue(url, sidecarExpression(sidecar))
-        // transform returns the interface of what it made; only bytes it did not make are inspected.
-        return esmGlue(url, result ?? (await inspect(wasm, { file })), sidecarExpression(sidecar))
+        // transform returns the interface of what it made (cached with it); only bytes it did not make are inspected.
+        return esmGlue(url, info ?? (await optimizeCache.inspect(wasm, file)).info, sidecarExpression(sidecar))
       },
     },
 
@@ -225,13 +240,14 @@ export default function wasmSqueeze(options = {}) {
             wasm.push({ sources: sources.map((s) => `${s} (data sidecar)`), fileName, raw: data.length, wasm: data, compressed: sidecar.compressed, note, sidecarOf: referenceId })
           }
         }
+        const progress = pool && startProgress(pool, logger ?? { info: (m) => this.info(m) }, progressOptions(progressIntervalMs))
         const rows = await compressBundle({
           wasm,
           bundle,
           compression,
           compressAll,
           emit: (fileName, source) => this.emitFile({ type: 'asset', fileName, source }),
-        })
+        }).finally(() => progress?.stop())
         const deltaRows = deltaBuild
           ? await deltaBuild.emitDeltas({
               wasm: wasm.filter((w) => !w.sidecarOf).map((w) => ({ file: w.sources[0], fileName: w.fileName, wasm: w.wasm, br: rows.find((r) => r.emitted === w.fileName)?.br })),
@@ -254,10 +270,16 @@ export default function wasmSqueeze(options = {}) {
           if (logger) logger.info(`\n${table}`)
           else this.info(`\n${table}`)
         }
-        finishedReport = reportPath(report, root) ? jsonReport(rows, { cache: cache?.stats, pool: pool?.stats }) : null
+        finishedReport = reportPath(report, root) ? jsonReport(rows, { cache: cache?.stats, optimize: optimizeCache?.stats, pool: pool?.stats }) : null
         if (finishedReport && debugFiles) finishedReport.debugFiles = debugReport.json
         if (finishedReport && deltaBuild) finishedReport.deltas = deltaRows
       },
+    },
+
+    async closeBundle() {
+      // Only a build that wrote can have pushed the cache over its cap.
+      const writes = (cache?.stats.writes ?? 0) + (optimizeCache?.stats.writes ?? 0)
+      if (cacheConfig && !cache.stats.disabled && writes > 0) await evictToFit(cache.stats.dir, cacheConfig.maxBytes)
     },
 
     async writeBundle() {

@@ -163,12 +163,12 @@ fn unzstd_with_prefix(stream: &[u8], dict: &[u8], max_len: usize) -> Result<Vec<
     Ok(out)
 }
 
-/// The C brotli encoder and decoder with a raw shared dictionary: brotlic does not
-/// wrap dictionaries, its sys crate does.
+/// The C brotli encoder and decoder (compress.rs's, brotli 1.2) with a raw shared
+/// dictionary.
 #[allow(non_upper_case_globals)] // the bindgen names of the C enums
 mod ffi {
     use crate::error::{Error, ErrorCode, Result};
-    use brotlic_sys::*;
+    use compu_brotli_sys::*;
     use std::ptr::{null, null_mut};
 
     const CHUNK: usize = 1 << 16;

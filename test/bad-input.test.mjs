@@ -4,6 +4,7 @@
 // `strict: true` fails the build). The damaged inputs come from a real module
 // (vscode-oniguruma's onig.wasm, 470 KB): cut at every section boundary and inside
 // code bodies, and bytes flipped with a fixed seed.
+import './helpers/temp-cache.js'
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { execFile } from 'node:child_process'

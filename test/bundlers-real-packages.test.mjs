@@ -4,6 +4,7 @@
 // with and without the plugin, and the ES-module ones by Rollup 4 with it, run in
 // Chromium: the same results every way, and with the plugin every wasm is the
 // plugin's (one per source, hash-named).
+import './helpers/temp-cache.js'
 import assert from 'node:assert/strict'
 import path from 'node:path'
 import { brotliDecompressSync } from 'node:zlib'

@@ -4,6 +4,7 @@
 // sub-path and a full-URL `base`, and library mode. Each output is checked for one
 // optimized wasm per source, named by its own hash, referenced by the glue, no raw
 // copy anywhere; pages run in Chromium, the SSR bundle in Node.
+import './helpers/temp-cache.js'
 import assert from 'node:assert/strict'
 import { copyFile, mkdir, rename, writeFile } from 'node:fs/promises'
 import path from 'node:path'

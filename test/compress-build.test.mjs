@@ -3,6 +3,7 @@
 // bundle's other assets are compressed on request, the persistent cache makes a
 // warm build recompress nothing, and a corrupted, truncated or unusable cache never
 // breaks a build or its output.
+import './helpers/temp-cache.js'
 import assert from 'node:assert/strict'
 import { spawnSync } from 'node:child_process'
 import { chmod, mkdir, readFile, readdir, writeFile } from 'node:fs/promises'
@@ -19,10 +20,11 @@ import { BROWSER_MAX_WINDOW, zstdWindowSize } from './helpers/zstd.js'
 const FORMATS = 3 // brotli and gzip by default, zstd opted into below
 const EXPECTED_FILES = ['assets/checksum-', 'assets/index-', 'assets/math-', 'index.html']
 
-/** Every cache entry file under `dir`. */
+/** Every compression cache entry file under `dir` (the optimizer's sit in `optimize/`). */
 async function cacheEntries(dir) {
   const entries = await readdir(dir, { recursive: true, withFileTypes: true })
-  return entries.filter((e) => e.isFile()).map((e) => path.join(e.parentPath ?? e.path, e.name)).sort()
+  const files = entries.filter((e) => e.isFile()).map((e) => path.join(e.parentPath ?? e.path, e.name))
+  return files.filter((f) => !path.relative(dir, f).startsWith(`optimize${path.sep}`)).sort()
 }
 
 before(() => compileExampleWasm())
@@ -89,6 +91,9 @@ for (const [label, build] of [['Vite 8', buildVite8], ['Vite 7', buildVite7]]) {
       const warmReport = JSON.parse(await readFile(path.join(work.dir, 'report.json'), 'utf8'))
       assert.equal(warmReport.cache.hits, EXPECTED_FILES.length * FORMATS)
       assert.equal(warmReport.cache.misses, 0)
+      // The optimizer ran for each wasm cold, and not at all warm: no native work.
+      assert.ok(report.optimize.misses >= 1 && report.optimize.hits === 0, JSON.stringify(report.optimize))
+      assert.deepEqual(warmReport.optimize, { hits: report.optimize.misses, misses: 0, corrupt: 0 })
       assert.deepEqual(warm.files.map((f) => f.name), cold.files.map((f) => f.name))
       warm.files.forEach((f, i) => assert.ok(f.bytes.equals(cold.files[i].bytes), `${f.name} is byte-identical`))
     })

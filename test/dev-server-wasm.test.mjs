@@ -5,6 +5,7 @@
 // missing from the deps folder gets a 404 with advice instead of HTML; and HMR is
 // unaffected (a JS module next to a wasm import hot-updates, editing the .wasm
 // reloads the page).
+import './helpers/temp-cache.js'
 import assert from 'node:assert/strict'
 import { readFile, writeFile } from 'node:fs/promises'
 import { createRequire } from 'node:module'

@@ -4,6 +4,7 @@
 // of examples/vite-app in the OS temp folder, with a PATH that has no Rust and no
 // directory of this repo, then built with the project's own `vite build` and run in
 // Node and in Chromium. Vite itself comes from npm's cache (`--prefer-offline`).
+import './helpers/temp-cache.js'
 import assert from 'node:assert/strict'
 import { execFile } from 'node:child_process'
 import { existsSync } from 'node:fs'

@@ -2,6 +2,7 @@
 // page computes the same values as with the default build (its greeting comes out
 // of a data segment that start/deferred turn passive and sidecar moves out of the
 // module into an emitted `.data` asset the glue fetches and writes).
+import './helpers/temp-cache.js'
 import assert from 'node:assert/strict'
 import path from 'node:path'
 import { after, before, describe, test } from 'node:test'

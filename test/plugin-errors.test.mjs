@@ -1,5 +1,6 @@
 // Bad wasm in a real Vite build: by default a warning naming the file and offset,
 // and the original bytes ship untouched; with `strict`, the build fails.
+import './helpers/temp-cache.js'
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { mkdir, writeFile } from 'node:fs/promises'

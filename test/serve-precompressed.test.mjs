@@ -2,6 +2,7 @@
 // emitted: the right one for each Accept-Encoding, with the original Content-Type
 // and Vary; HEAD and Range requests behave; Chromium receives br and zstd and
 // instantiates the wasm from them.
+import './helpers/temp-cache.js'
 import assert from 'node:assert/strict'
 import { mkdir, writeFile } from 'node:fs/promises'
 import path from 'node:path'

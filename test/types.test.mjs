@@ -2,6 +2,7 @@
 // into a temporary project's node_modules, and the plugin's options and the
 // `*.wasm?init` / `*.wasm?url` declarations must type-check for Vite 8, Vite 7
 // and Rollup 4 configs, while wrong options and wrong uses must not.
+import './helpers/temp-cache.js'
 import assert from 'node:assert/strict'
 import { copyFile, mkdir, readFile, symlink } from 'node:fs/promises'
 import path from 'node:path'

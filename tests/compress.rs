@@ -1,6 +1,6 @@
 //! Every format round-trips exactly; zstd never asks browsers for more than 8 MiB.
 use std::io::Read;
-use wasm_squeeze::compress::{compress, zstd_frame_window, CompressOptions};
+use wasm_squeeze::compress::{brotli, brotli_with_window, compress, wide_brotli_window, zstd_frame_window, CompressOptions, BROTLI_ZLIB_LGWIN};
 use wasm_squeeze::ErrorCode;
 
 /// Compressible but not trivial: a repeated pseudo-random block with some noise.
@@ -103,4 +103,46 @@ fn out_of_range_levels_name_the_option() {
         assert_eq!(err.code, ErrorCode::InvalidOption);
         assert!(err.message.contains(name), "{err}");
     }
+}
+
+/// tree-sitter-cpp (5.1 MiB, a devDependency: a real module, no generated stand-in).
+fn tree_sitter_cpp() -> Vec<u8> {
+    std::fs::read("node_modules/@vscode/tree-sitter-wasm/wasm/tree-sitter-cpp.wasm").unwrap()
+}
+
+// Quality 5 in these tests: the window rule is the same at every quality, and 11
+// would take a minute per run.
+
+#[test]
+fn a_wider_brotli_window_is_kept_when_it_comes_out_smaller() {
+    // The module twice: its second copy starts 5.1 MiB back, beyond zlib's 4 MiB window.
+    let module = tree_sitter_cpp();
+    let input = [&module[..], &module].concat();
+    assert_eq!(wide_brotli_window(&input).unwrap(), Some(24));
+    let narrow = brotli_with_window(&input, 5, BROTLI_ZLIB_LGWIN).unwrap();
+    let wide = brotli_with_window(&input, 5, 24).unwrap();
+    assert!(wide.len() < narrow.len() * 9 / 10, "premise: the repeat pays ({} vs {})", wide.len(), narrow.len());
+    let ours = brotli(&input, 5).unwrap();
+    assert_eq!(ours, wide);
+    assert_eq!(unbrotli(&ours), input);
+}
+
+/// A real module where a wider window than zlib's comes out bigger.
+#[test]
+fn brotli_is_never_bigger_than_at_zlibs_window_where_a_wider_one_loses() {
+    let input = tree_sitter_cpp();
+    let narrow = brotli_with_window(&input, 5, BROTLI_ZLIB_LGWIN).unwrap();
+    let wide = brotli_with_window(&input, 5, 23).unwrap();
+    assert!(wide.len() > narrow.len(), "premise: the wider window loses ({} vs {})", wide.len(), narrow.len());
+    // The proxy sees no redundancy beyond 4 MiB, so the wider window is not even run.
+    assert_eq!(wide_brotli_window(&input).unwrap(), None);
+    let ours = brotli(&input, 5).unwrap();
+    assert_eq!(ours, narrow);
+    assert_eq!(unbrotli(&ours), input);
+}
+
+#[test]
+fn inputs_within_zlibs_window_get_only_zlibs_window() {
+    assert_eq!(wide_brotli_window(&sample(4 << 20)).unwrap(), None);
+    assert_eq!(wide_brotli_window(b"").unwrap(), None);
 }

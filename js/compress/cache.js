@@ -14,6 +14,7 @@ import { readFileSync } from 'node:fs'
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises'
 import { createRequire } from 'node:module'
 import path from 'node:path'
+import { touch, userCacheDir } from './cache-dir.js'
 
 const require = createRequire(import.meta.url)
 const MAGIC = Buffer.from('WSQZC1\n\0')
@@ -88,6 +89,7 @@ export function openCompressCache(dir, { warn = () => {} } = {}) {
         return null
       }
       stats.hits++
+      await touch(entryPath(key)) // least recently used goes first when the cache is over its cap
       return payload
     },
 
@@ -109,7 +111,7 @@ export function openCompressCache(dir, { warn = () => {} } = {}) {
   }
 }
 
-/** The default cache directory of a project: `<root>/node_modules/.cache/wasm-squeeze`. */
-export function defaultCacheDir(root) {
-  return path.join(root, 'node_modules', '.cache', 'wasm-squeeze')
+/** The default cache directory: the user's (js/cache-dir.js), shared by every project. */
+export function defaultCacheDir() {
+  return userCacheDir()
 }

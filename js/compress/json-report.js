@@ -17,7 +17,7 @@ const sum = (rows, key) => rows.reduce((total, row) => total + (row[key] ?? 0), 
  * @param {import('../report.js').Row[]} rows as `compressBundle` shapes them: the report lists them as they are
  * @param {{ cache?: object, pool?: object }} stats
  */
-export function jsonReport(rows, { cache, pool } = {}) {
+export function jsonReport(rows, { cache, optimize, pool } = {}) {
   const hits = rows.reduce((n, r) => n + (r.cache?.hits ?? 0), 0)
   const misses = rows.reduce((n, r) => n + (r.cache?.misses ?? 0), 0)
   return {
@@ -32,6 +32,7 @@ export function jsonReport(rows, { cache, pool } = {}) {
       corrupt: cache?.corrupt ?? 0,
       ...(cache?.disabledReason && { disabledReason: cache.disabledReason }),
     },
+    ...(optimize && { optimize: { hits: optimize.hits, misses: optimize.misses, corrupt: optimize.corrupt } }),
     ...(pool && { pool: { jobs: pool.jobs, peakRunning: pool.peakRunning, peakEstimatedMemory: pool.peakMemory } }),
   }
 }

@@ -10,8 +10,7 @@ import { formatOf } from './formats.js'
  * @returns {(bytes: Uint8Array) => Promise<{ outputs: Record<'br'|'zst'|'gz', Buffer>, hits: number, misses: number }>}
  */
 export function createCompressor({ levels, pool, cache }) {
-  return async function compressAll(bytes) {
-    const inputHash = sha256(bytes)
+  return async function compressAll(bytes, inputHash = sha256(bytes)) {
     const result = { outputs: {}, hits: 0, misses: 0 }
     await Promise.all(
       Object.entries(levels).map(async ([format, level]) => {

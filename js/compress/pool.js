@@ -11,17 +11,24 @@ const MiB = 1 << 20
 /** Smallest power-of-two exponent whose window holds `len` bytes. */
 const windowLog = (len) => Math.ceil(Math.log2(Math.max(len, 2)))
 
+/** Peak memory of one brotli run at window 2^lgwin, fitted to the measured peaks. */
+function brotliRunMemory(level, len, lgwin) {
+  const window = 2 ** lgwin
+  // Quality 10–11 grows with the input (the encoder allocates as it goes) up to a
+  // bound set by the window.
+  return level >= 10 ? Math.min(6 * MiB + 26 * len, 10 * window + 6 * len + 8 * MiB) : Math.min(4 * MiB + 8 * len, 4 * window + 2 * len + 8 * MiB)
+}
+
 /**
  * Peak memory one job takes, in bytes: an upper bound fitted to the native encoders'
- * measured peaks (bench/results/compress-memory.md): brotli's window is at least 4 MiB
- * (zlib's default) and at most 16 MiB; zstd's at most 8 MiB.
+ * measured peaks (bench/results/compress-memory.md). Brotli runs zlib's 4 MiB window
+ * and, on inputs over 4 MiB, maybe a second run at up to 16 MiB at the same time
+ * (src/compress.rs keeps the smaller): both are charged. Zstd's window is at most 8 MiB.
  */
 export function estimateJobMemory(format, level, len) {
   if (format === 'brotli') {
-    const window = 2 ** Math.min(24, Math.max(22, windowLog(len)))
-    // Quality 10–11 grows with the input (the encoder allocates as it goes) up to a
-    // bound set by the window.
-    return level >= 10 ? Math.min(6 * MiB + 26 * len, 10 * window + 6 * len + 8 * MiB) : Math.min(4 * MiB + 8 * len, 4 * window + 2 * len + 8 * MiB)
+    const wide = Math.min(24, windowLog(len))
+    return brotliRunMemory(level, len, 22) + (wide > 22 ? brotliRunMemory(level, len, wide) : 0)
   }
   if (format === 'zstd') {
     const window = 2 ** Math.min(23, Math.max(10, windowLog(len)))
@@ -48,7 +55,8 @@ export function estimateJobCost(format, level, len) {
 export function createCompressPool(limits = {}, { onJob } = {}) {
   const { concurrency, memoryBudget } = normalizeLimits(limits)
   const queue = []
-  const stats = { jobs: 0, running: 0, memory: 0, peakRunning: 0, peakMemory: 0 }
+  // done/bytes/cost counters: what the progress line (js/progress.js) reports.
+  const stats = { jobs: 0, done: 0, running: 0, memory: 0, peakRunning: 0, peakMemory: 0, bytesQueued: 0, bytesDone: 0, costQueued: 0, costDone: 0 }
 
   function pump() {
     while (queue.length > 0 && stats.running < concurrency) {
@@ -62,6 +70,8 @@ export function createCompressPool(limits = {}, { onJob } = {}) {
   }
 
   function enqueue(job) {
+    stats.bytesQueued += job.length ?? job.bytes.length
+    stats.costQueued += job.cost
     const at = queue.findIndex((queued) => queued.cost < job.cost)
     queue.splice(at === -1 ? queue.length : at, 0, job)
     pump()
@@ -81,6 +91,9 @@ export function createCompressPool(limits = {}, { onJob } = {}) {
         job.resolve(output)
       }, job.reject)
       .finally(() => {
+        stats.done++
+        stats.bytesDone += job.length ?? job.bytes.length
+        stats.costDone += job.cost
         stats.running--
         stats.memory -= job.memory
         pump()

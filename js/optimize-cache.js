@@ -1,0 +1,102 @@
+// The optimizer's output cached by content, so a warm build does no native work for
+// wasm it has seen: the transform result (wasm, report, sidecar, whatever else it
+// carries) and the `inspect` of the module the glue is written for, in one entry.
+//
+// Key: sha256 of (tool id, "optimize", the options as canonical JSON, sha256 of the
+// input). Entries go through the compression cache's store, so they have its
+// integrity rules: MAGIC | sha256(payload) | payload, checked on every read, written
+// to a temp file renamed into place. Payload: u32 JSON length | JSON | blobs, each
+// Buffer of the object replaced in the JSON by its blob's offset and length.
+import { createHash } from 'node:crypto'
+import { inspect, transform } from './native.js'
+import { sha256, toolId } from './compress/cache.js'
+
+/** JSON with object keys sorted, so equal options give equal keys whatever their order. */
+export function canonicalJson(value) {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`
+  if (value && typeof value === 'object') {
+    const keys = Object.keys(value).filter((k) => value[k] !== undefined).sort()
+    return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson(value[k])}`).join(',')}}`
+  }
+  return JSON.stringify(value ?? null)
+}
+
+export function optimizeKey(inputHash, kind, options, tool = toolId()) {
+  return createHash('sha256').update(`${tool}\0${kind}\0${canonicalJson(options)}\0`).update(inputHash).digest('hex')
+}
+
+/** A plain object holding Buffers → one payload. */
+export function encodeValue(value) {
+  const blobs = []
+  let offset = 0
+  const json = JSON.stringify(value, function (key, v) {
+    const raw = this[key]
+    if (raw instanceof Uint8Array) {
+      blobs.push(raw)
+      const blob = { $blob: [offset, raw.length] }
+      offset += raw.length
+      return blob
+    }
+    return v
+  })
+  const head = Buffer.from(json)
+  const length = Buffer.alloc(4)
+  length.writeUInt32LE(head.length)
+  return Buffer.concat([length, head, ...blobs])
+}
+
+/** The inverse of `encodeValue`; blobs come back as Buffers viewing the payload. */
+export function decodeValue(payload) {
+  const length = payload.readUInt32LE(0)
+  const blobs = payload.subarray(4 + length)
+  return JSON.parse(payload.subarray(4, 4 + length).toString(), (_, v) =>
+    v && typeof v === 'object' && Array.isArray(v.$blob) ? blobs.subarray(v.$blob[0], v.$blob[0] + v.$blob[1]) : v,
+  )
+}
+
+/**
+ * @param {ReturnType<import('./compress/cache.js').openCompressCache>} store
+ * @returns {{ stats: { hits: number, misses: number },
+ *   optimize(raw: Buffer, options: object, file: string): Promise<{ result: any, info: any, wasmHash: Buffer }>,
+ *   inspect(bytes: Buffer, file: string): Promise<{ info: any, hash: Buffer }> }}
+ */
+export function createOptimizeCache(store) {
+  const stats = { hits: 0, misses: 0, get writes() { return store.stats.writes }, get corrupt() { return store.stats.corrupt } }
+
+  async function cached(key, compute) {
+    const payload = await store.get(key)
+    if (payload) {
+      try {
+        const value = decodeValue(payload)
+        stats.hits++
+        return value
+      } catch {
+        // A payload whose hash checks but does not decode (written by a bug): recompute.
+      }
+    }
+    stats.misses++
+    const value = await compute()
+    await store.set(key, encodeValue(value))
+    return value
+  }
+
+  return {
+    stats,
+    /** The transform result for `raw` under `options` and the inspect of its wasm; throws what transform throws. */
+    async optimize(raw, options, file) {
+      const key = optimizeKey(sha256(raw), 'optimize', options)
+      const value = await cached(key, async () => {
+        const result = await transform(raw, { ...options, file })
+        // transform returns the imports and exports of what it made: the glue needs no inspect.
+        return { result, wasmHash: sha256(result.wasm) }
+      })
+      return { ...value, info: value.result }
+    },
+    /** `inspect` of bytes the optimizer did not touch (`optimize: false`), and their hash. */
+    async inspect(bytes, file) {
+      const hash = sha256(bytes)
+      const value = await cached(optimizeKey(hash, 'inspect', {}), async () => ({ info: await inspect(bytes, { file }) }))
+      return { info: value.info, hash }
+    },
+  }
+}
