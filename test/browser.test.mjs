@@ -1,6 +1,7 @@
 // The example app, built with the plugin and opened in a real Chromium: the
 // wasm computes what an independent JS implementation says it should, and the
 // browser receives the pre-compressed siblings the plugin emitted.
+import './helpers/temp-cache.js'
 import assert from 'node:assert/strict'
 import { readFile } from 'node:fs/promises'
 import path from 'node:path'

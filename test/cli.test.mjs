@@ -1,4 +1,5 @@
 // The CLI's fixed contract, run as users run it: a real subprocess.
+import './helpers/temp-cache.js'
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { spawnSync } from 'node:child_process'

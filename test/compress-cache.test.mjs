@@ -1,6 +1,7 @@
 // The compression cache and pool on their own: entries are framed and checked,
 // concurrent writers and readers never see a partial entry, two Vite builds sharing
 // one cache at once both come out right, and the pool keeps to its limits.
+import './helpers/temp-cache.js'
 import assert from 'node:assert/strict'
 import { readFile, readdir } from 'node:fs/promises'
 import path from 'node:path'

@@ -1,6 +1,7 @@
 // Byte-identical output, whatever the thread pool: the same inputs are transformed and
 // compressed, all at once, in child processes with UV_THREADPOOL_SIZE 1 and 8 (and the
 // 8 twice), and every output's hash must match across them and with the Sync calls.
+import './helpers/temp-cache.js'
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { execFile } from 'node:child_process'

@@ -1,6 +1,7 @@
 // `vite serve` with the plugin, on Vite 8 and Vite 7: the example runs in Chromium
 // exactly as it does built, and the wasm is served as is (nothing optimized or
 // compressed while serving; Vite serves ?init and ?url itself).
+import './helpers/temp-cache.js'
 import assert from 'node:assert/strict'
 import path from 'node:path'
 import { before, test } from 'node:test'

@@ -1,5 +1,6 @@
 // The Node API (`wasm-squeeze/native`): results, errors with code/offset/file,
 // the Sync twins, compression round-trips, and the panic guard.
+import './helpers/temp-cache.js'
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { execFileSync } from 'node:child_process'

@@ -1,5 +1,6 @@
 // The per-platform packages in npm/ are what `napi create-npm-dirs` generates from
 // package.json; regenerate them into a temporary folder and fail on any drift.
+import './helpers/temp-cache.js'
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { execFileSync } from 'node:child_process'

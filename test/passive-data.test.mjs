@@ -2,6 +2,7 @@
 // plugin's own runtime glue (fetch of a data: URL, so the browser path runs),
 // compared with the original module; shared memory with two instances; sidecar
 // bounds failures; the CLI writing a sidecar.
+import './helpers/temp-cache.js'
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'

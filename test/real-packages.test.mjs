@@ -1,5 +1,6 @@
 // Real packages' wasm, optimized and swapped in: each package, loaded from a copy
 // whose wasm is our output, gives the same results through its own API.
+import './helpers/temp-cache.js'
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { execFileSync } from 'node:child_process'

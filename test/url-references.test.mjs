@@ -2,6 +2,7 @@
 // both parsers the plugin meets: Rollup's (`this.parse` in Rollup 4 and Vite 7)
 // and Rolldown's (Vite 8). Offsets must be string indices in both, also after
 // non-ASCII text, and only real references may match.
+import './helpers/temp-cache.js'
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
 import { parseAst as rollupParse } from 'rollup/parseAst'

@@ -1,5 +1,6 @@
 // Real production builds of examples/vite-app with Vite 8 (Rolldown) and
 // Vite 7 (Rollup), checking what lands in dist/ byte by byte.
+import './helpers/temp-cache.js'
 import assert from 'node:assert/strict'
 import path from 'node:path'
 import { brotliDecompressSync, gunzipSync } from 'node:zlib'

@@ -1,4 +1,5 @@
-// Imported by every test that builds with the plugin: the plugin's default cache is
+// Imported first by every test file (any of them may build with the plugin, some
+// through an example's own vite.config.js): the plugin's default cache is
 // the user's cache directory, and tests must never read or fill the real one. This
 // points XDG_CACHE_HOME (and LOCALAPPDATA, on Windows) at a fresh temp directory for
 // this process and the builds it spawns; it is removed on exit.
