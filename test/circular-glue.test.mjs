@@ -3,6 +3,7 @@
 // name `./index_bg.js`), plus a global the wasm imports from JS. Built by Vite 8
 // (Rolldown), Vite 7 and Rollup 4 and served by `vite` dev on both Vites with no
 // optimizeDeps config, run in one Chromium: the same result every way.
+import './helpers/temp-cache.js'
 import assert from 'node:assert/strict'
 import { copyFile } from 'node:fs/promises'
 import path from 'node:path'

@@ -8,6 +8,7 @@
 // 0.42.0's profiling build (BSD-3-Clause; names only) when bench/corpus has it:
 // the package is 25 MB unpacked, too much to install for one test, so it comes
 // with `npm run bench:corpus`.
+import './helpers/temp-cache.js'
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { execFileSync, spawnSync } from 'node:child_process'

@@ -3,6 +3,7 @@
 // listed in the report with the build_id they share with the shipped wasm; with
 // `serve: true` they land beside their wasm, which names them in
 // `external_debug_info`.
+import './helpers/temp-cache.js'
 import assert from 'node:assert/strict'
 import { readFile, readdir } from 'node:fs/promises'
 import path from 'node:path'

@@ -2,6 +2,7 @@
 // origin (`vite preview` with the plugin), visited by real Chromium. A returning
 // profile gets the second deploy's wasm as dcb or dcz against the first one's and
 // runs it (and decodes a dcz as well); a fresh profile gets br.
+import './helpers/temp-cache.js'
 import assert from 'node:assert/strict'
 import { createHash } from 'node:crypto'
 import { cp, mkdtemp, readdir, readFile, rm, unlink, writeFile } from 'node:fs/promises'

@@ -1,6 +1,7 @@
 // Delta delivery on Debian's stock nginx with the configuration `wasm-squeeze nginx`
 // generates: two real deploys on one origin; raw requests get the right file and
 // headers, and a returning Chromium gets the dcb and runs the new wasm.
+import './helpers/temp-cache.js'
 import assert from 'node:assert/strict'
 import { spawn, spawnSync } from 'node:child_process'
 import { createHash } from 'node:crypto'

@@ -1,6 +1,7 @@
 // Delta delivery without a browser: the negotiation rules, the option, the manifest,
 // real builds against good and bad previous deploys, and the Node middleware's
 // headers and refusals over real HTTP.
+import './helpers/temp-cache.js'
 import assert from 'node:assert/strict'
 import { createHash } from 'node:crypto'
 import { cp, mkdtemp, readdir, readFile, rm, symlink, unlink, writeFile } from 'node:fs/promises'

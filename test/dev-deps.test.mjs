@@ -2,6 +2,7 @@
 // made-up node_modules tree: the kinds that must be excluded, the ones that must
 // not, CommonJS dependencies through `pkg > dep`, the user's own optimizeDeps
 // winning, the dev-log line, and the scan cache following reinstalls.
+import './helpers/temp-cache.js'
 import assert from 'node:assert/strict'
 import { mkdir, readFile, utimes, writeFile } from 'node:fs/promises'
 import path from 'node:path'

@@ -2,6 +2,7 @@
 // Vite 8 and Vite 7, against the production build of the same app (see
 // test/fixtures/dev-packages/src/main.js for the packages and workloads): the same
 // results, checked on their own terms too. One Chromium for every page.
+import './helpers/temp-cache.js'
 import assert from 'node:assert/strict'
 import path from 'node:path'
 import { describe, test } from 'node:test'

@@ -1,6 +1,7 @@
 // `npm install` on the oldest Node the README names must print no EBADENGINE
 // warning: every installed package (dev dependencies and theirs too) accepts it.
 // Checked on the installed tree, which is what npm checks.
+import './helpers/temp-cache.js'
 import assert from 'node:assert/strict'
 import { readFile, readdir } from 'node:fs/promises'
 import path from 'node:path'

@@ -4,6 +4,7 @@
 // and no "overwrites a previously emitted file" warning. Real builds with Vite 8,
 // Vite 7 and Rollup 4, the four copies reached by the four import forms; the Vite 8
 // page runs in Chromium.
+import './helpers/temp-cache.js'
 import assert from 'node:assert/strict'
 import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import path from 'node:path'

@@ -3,6 +3,7 @@
 // every ESM-integration wasm plugin does. With it, the build passes; the modern
 // chunk runs in Chromium, and so does the legacy (SystemJS) chunk, forced by a page
 // with only the nomodule scripts.
+import './helpers/temp-cache.js'
 import assert from 'node:assert/strict'
 import { readFile, writeFile } from 'node:fs/promises'
 import path from 'node:path'

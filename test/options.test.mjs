@@ -2,6 +2,7 @@
 // it is created, the Node API per call, the CLI per run. A bad value names the
 // option path, what was given and what is allowed; an unknown key names the nearest
 // known one.
+import './helpers/temp-cache.js'
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { spawnSync } from 'node:child_process'

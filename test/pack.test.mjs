@@ -1,6 +1,7 @@
 // `npm run pack` makes the installable pair of tarballs; a plain `npm pack` makes a
 // main package that cannot load the addon, and its error says so (not a hint about
 // npm's optional-dependency bug). The diagnosis itself is checked case by case.
+import './helpers/temp-cache.js'
 import assert from 'node:assert/strict'
 import { execFile } from 'node:child_process'
 import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises'

@@ -1,6 +1,7 @@
 // What the plugin says it did: the size table's "what happened" column (from
 // transform's steps) and its total row, and the JSON report's steps with their
 // reasons and bytes. A real Vite 8 build of four modules, one per outcome.
+import './helpers/temp-cache.js'
 import assert from 'node:assert/strict'
 import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import path from 'node:path'
