@@ -11,6 +11,7 @@ pub mod module;
 pub mod options;
 pub mod parallel;
 pub mod passes;
+pub mod policy;
 pub mod report;
 pub mod transform;
 pub mod wire;

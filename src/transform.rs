@@ -4,7 +4,7 @@
 use crate::error::{Error, ErrorCode, Result};
 use crate::module;
 use crate::options::Options;
-use crate::analysis::used::BodyScanResult;
+use crate::analysis::used::{self, BodyScanResult};
 use crate::passes::{self, PassResult};
 use crate::report::Report;
 use std::borrow::Cow;
@@ -18,7 +18,7 @@ pub struct Transformed {
 }
 
 /// The passes, in the order they run. What the input's validation learnt about
-/// its function bodies (`module::validate_and_scan`) is handed on while the code
+/// its function bodies (`analysis::used::validate_and_scan`) is handed on while the code
 /// and what it is checked against stay byte for byte the input's.
 enum Pass {
     Plain(fn(&[u8], &Options) -> Result<PassResult>),
@@ -32,7 +32,7 @@ const PIPELINE: &[Pass] = &[
 ];
 
 pub fn transform(input: &[u8], options: &Options) -> Result<Transformed> {
-    let mut scans = Some(module::validate_and_scan(input)?);
+    let mut scans = Some(used::validate_and_scan(input)?);
     let mut current: Cow<[u8]> = Cow::Borrowed(input);
     let mut steps = Vec::with_capacity(PIPELINE.len());
     for pass in PIPELINE {
@@ -58,7 +58,7 @@ pub fn transform(input: &[u8], options: &Options) -> Result<Transformed> {
         module::validate_output(input, &current).map_err(|e| {
             Error::internal(format!("bug: the optimized module failed validation: {e}"))
         })?;
-        let verdict = passes::never_worse::judge(input, &current, options.allow_raw_growth)?;
+        let verdict = crate::policy::never_worse::judge(input, &current, options.allow_raw_growth)?;
         kept_original = !verdict.keep_output;
         steps.push(verdict.step);
     }

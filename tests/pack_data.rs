@@ -373,7 +373,7 @@ fn data_count_section_follows_the_new_count() {
         let sections = wasm_squeeze::module::sections(&input).unwrap();
         let data_count = [12u8, 2, 0xc8, 0x01]; // id 12, size 2, count 200
         let raws = sections.iter().flat_map(|s| {
-            if s.id == 11 {
+            if u8::from(s.id) == 11 {
                 vec![&data_count[..], s.raw]
             } else {
                 vec![s.raw]

@@ -60,7 +60,7 @@ fn validation_agrees_with_wasmparser_on_every_spec_module() {
         for bytes in modules(&text) {
             let expected = reference(&bytes);
             let ours = module::validate(&bytes).map_err(|e| e.offset);
-            let scanned = module::validate_and_scan(&bytes).map(drop).map_err(|e| e.offset);
+            let scanned = wasm_squeeze::analysis::used::validate_and_scan(&bytes).map(drop).map_err(|e| e.offset);
             if expected.is_ok() { valid += 1 } else { invalid += 1 }
             // Component binaries and non-wasm bytes get our own plainer message; only
             // the verdict must agree for those.

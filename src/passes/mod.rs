@@ -4,11 +4,9 @@
 
 use crate::report::Step;
 
-pub mod never_worse;
 pub mod pack_data;
 pub mod passive_data;
 pub mod remove_unused;
-pub mod section_splice;
 pub mod strip;
 
 pub struct PassResult {

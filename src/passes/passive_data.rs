@@ -42,10 +42,10 @@
 //! section is copied raw. In V8 `start`/`deferred` make no steady-state difference
 //! (the engine keeps the module bytes), see the README's passive-data section.
 
-use super::section_splice::{append_entries, section, Edits};
 use crate::error::{Error, Result};
-use crate::module::{self, Section};
+use crate::module::{self, append_entries, raw_section, Edits, Section, SectionId};
 use crate::options::{Options, PassiveData};
+use crate::policy::{self, CodePositions};
 use crate::report::{Step, StepStatus};
 use wasm_encoder::{Encode, Function};
 use wasmparser::{
@@ -260,10 +260,11 @@ pub fn run(bytes: &[u8], options: &Options) -> Result<Output> {
     })
 }
 
+/// Custom sections whose code positions the new sections and function would
+/// shift: section-relative ones. Body-relative ones (branch hints) stay right, as
+/// every existing body and function index does.
 fn points_at_code(name: &str) -> bool {
-    name.starts_with(".debug_")
-        || matches!(name, "sourceMappingURL" | "external_debug_info")
-        || module::is_object_file_section(name)
+    policy::code_positions(name) == Some(CodePositions::SectionRelative)
 }
 
 struct Plan {
@@ -376,11 +377,7 @@ fn movable(
 }
 
 fn rewrite(sections: &[Section<'_>], facts: &Facts<'_>, plan: &Plan) -> (Vec<u8>, Option<Sidecar>) {
-    let find = |id: u8| {
-        sections
-            .iter()
-            .find(|s| s.custom_name.is_none() && s.id == id)
-    };
+    let find = |id: SectionId| sections.iter().find(|s| s.is(id));
     let mut edits = Edits::default();
     let mut sidecar = None;
     let mut data = Vec::new();
@@ -428,7 +425,7 @@ fn rewrite(sections: &[Section<'_>], facts: &Facts<'_>, plan: &Plan) -> (Vec<u8>
             data.extend_from_slice(segment.raw);
         }
     }
-    edits.set(module::DATA_SECTION, section(module::DATA_SECTION, &data));
+    edits.set(SectionId::Data, raw_section(SectionId::Data, &data));
     if !plan.moved.is_empty() {
         let init_export = plan.init.map(|_| INIT_EXPORT.to_string());
         sidecar = Some(Sidecar {
@@ -440,39 +437,36 @@ fn rewrite(sections: &[Section<'_>], facts: &Facts<'_>, plan: &Plan) -> (Vec<u8>
     if !plan.passive.is_empty() && !facts.has_datacount {
         let mut count = Vec::new();
         (facts.segments.len() as u32).encode(&mut count);
-        edits.set(12, section(12, &count));
+        edits.set(SectionId::DataCount, raw_section(SectionId::DataCount, &count));
     }
     if let Some(init) = plan.init {
         let func = facts.funcs;
         let ty = facts.empty_func_type.unwrap_or_else(|| {
-            edits.set(1, append_entries(1, find(1), 1, &[0x60, 0x00, 0x00]));
+            edits.set(SectionId::Type, append_entries(SectionId::Type, find(SectionId::Type), 1, &[0x60, 0x00, 0x00]));
             facts.types
         });
         let mut entry = Vec::new();
         ty.encode(&mut entry);
-        edits.set(3, append_entries(3, find(3), 1, &entry));
+        edits.set(SectionId::Function, append_entries(SectionId::Function, find(SectionId::Function), 1, &entry));
         let guard = (init == Init::Exported).then_some(facts.globals);
         let mut body = Vec::new();
         init_function(facts, plan, guard).encode(&mut body);
-        edits.set(10, append_entries(10, find(10), 1, &body));
+        edits.set(SectionId::Code, append_entries(SectionId::Code, find(SectionId::Code), 1, &body));
         match init {
             Init::Start => {
                 let mut start = Vec::new();
                 func.encode(&mut start);
-                edits.set(8, section(8, &start));
+                edits.set(SectionId::Start, raw_section(SectionId::Start, &start));
             }
             Init::Exported => {
                 // i32, mutable, initialised by `i32.const 0`.
-                edits.set(
-                    6,
-                    append_entries(6, find(6), 1, &[0x7f, 0x01, 0x41, 0x00, 0x0b]),
-                );
+                edits.set(SectionId::Global, append_entries(SectionId::Global, find(SectionId::Global), 1, &[0x7f, 0x01, 0x41, 0x00, 0x0b]));
                 let mut export = Vec::new();
                 INIT_EXPORT.encode(&mut export);
                 export.push(0x00);
                 func.encode(&mut export);
-                edits.set(7, append_entries(7, find(7), 1, &export));
-                edits.remove(8);
+                edits.set(SectionId::Export, append_entries(SectionId::Export, find(SectionId::Export), 1, &export));
+                edits.remove(SectionId::Start);
             }
         }
     }

@@ -21,7 +21,7 @@ use super::PassResult;
 use crate::error::Result;
 use crate::module::{self, Section};
 use crate::options::Options;
-use crate::passes::never_worse::under_noise_floor;
+use crate::policy::under_noise_floor;
 use crate::report::{Step, StepStatus};
 
 pub const PASS: &str = "strip";
