@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Proof that a refactor changed no behaviour: every output wasm, sidecar and report of
 # `transform`, in each mode (default, allowRawGrowth, passiveData start/deferred/
-# sidecar), for every bench-corpus module and every module of the spec .wast scripts,
+# sidecar, and keepNames with allowRawGrowth, where the name section is edited),
+# for every bench-corpus module and every module of the spec .wast scripts,
 # is byte-identical at BASE_REV and in this working tree.
 #
 #   scripts/same-outputs.sh BASE_REV SPEC_DIR [CORPUS_WASM_DIR]

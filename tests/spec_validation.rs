@@ -1,4 +1,4 @@
-//! Our validation (`module::validate`, and `module::validate_and_scan`, which reads
+//! Our validation (`module::validate`, and `analysis::used::validate_and_scan`, which reads
 //! each function body once for both validation and the dead-code scan with a
 //! visitor of our own) must give wasmparser's own verdict, `Validator::validate_all`
 //! with the same features, on every module of the spec scripts: the valid ones,

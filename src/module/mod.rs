@@ -7,14 +7,20 @@
 //! - this file: splitting a module into `Section`s and `assemble`-ing one again;
 //! - `edits`: `Edits`, the one way to insert, replace or drop a section, and
 //!   `encode`, the one section encoder;
+//! - `facts`: imports, memories, exports, data, counts: what most readers need;
+//! - `names`: the one way to edit the `name` section;
 //! - `validate`: full validation, validation of a pass's output, and the hook
 //!   that lets a body scan ride on the validator's read of the code.
 
 mod edits;
+mod facts;
 mod ids;
+mod names;
 mod validate;
 
 pub use edits::{append_entries, encode, raw_section, Edits};
+pub use facts::{Facts, Memory};
+pub use names::{custom_payload, rewrite_names, NameMaps, REMOVED};
 pub use ids::{order_rank, section_id, section_name, SectionId, BINARY_ORDER};
 pub use validate::{code_context_unchanged, validate, validate_output, validate_visiting, Func};
 

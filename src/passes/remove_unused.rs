@@ -30,15 +30,15 @@ use super::PassResult;
 use crate::analysis::items::ModuleItems;
 use crate::analysis::used::{index_site, used_items, BodyScanResult, HighestRefs, SiteIndex, Used};
 use crate::error::Result;
-use crate::module::{self, encode, Edits, Section, SectionId};
+use crate::module::{self, encode, rewrite_names as rewrite_names_with, Edits, NameMaps, Section, SectionId};
 use crate::options::Options;
 use crate::policy::{self, under_noise_floor};
-use crate::report::{Step, StepStatus};
+use crate::report::Step;
 use wasm_encoder::reencode::{Error as ReencodeError, Reencode};
 use wasmparser::ExternalKind;
 
 pub const PASS: &str = "remove-unused";
-const REMOVED: u32 = u32::MAX;
+const REMOVED: u32 = module::REMOVED;
 
 pub fn run(bytes: &[u8], options: &Options) -> Result<PassResult> {
     run_scanned(bytes, options, None)
@@ -62,7 +62,7 @@ pub fn run_scanned(bytes: &[u8], options: &Options, scans: Option<Vec<BodyScanRe
     };
     let maps = IndexMaps::new(&used);
     if maps.is_identity() {
-        let step = Step { pass: PASS, status: StepStatus::Unchanged, detail: "nothing unused".into(), bytes_saved: 0 };
+        let step = Step::unchanged(PASS, "nothing unused");
         return Ok(PassResult { bytes: None, step });
     }
     // Below the noise floor a removal is not worth rewriting the module for (never-
@@ -73,18 +73,13 @@ pub fn run_scanned(bytes: &[u8], options: &Options, scans: Option<Vec<BodyScanRe
             "kept what is unused ({}): removing it saves at most {most_saved} B, under the noise floor of ≈ {floor} B",
             maps.describe_removed().trim_start_matches("removed "),
         );
-        return Ok(PassResult { bytes: None, step: Step { pass: PASS, status: StepStatus::Unchanged, detail: why, bytes_saved: 0 } });
+        return Ok(PassResult { bytes: None, step: Step::unchanged(PASS, why) });
     }
     let output = match rewrite(&sections, &items, &used, &maps) {
         Ok(output) => output,
         Err(e) => return skipped(format!("cannot re-encode the module: {e}")),
     };
-    let step = Step {
-        pass: PASS,
-        status: StepStatus::Applied,
-        detail: maps.describe_removed(),
-        bytes_saved: bytes.len() as i64 - output.len() as i64,
-    };
+    let step = Step::applied(PASS, maps.describe_removed(), bytes.len() as i64 - output.len() as i64);
     Ok(PassResult { bytes: Some(output), step })
 }
 
@@ -575,62 +570,15 @@ fn rewrite_data(items: &ModuleItems<'_>, maps: &IndexMaps) -> Rewritten {
 
 /// The name section with removed entries dropped and the rest renumbered.
 fn rewrite_names(items: &ModuleItems<'_>, maps: &IndexMaps) -> Rewritten {
-    use wasmparser::Name;
-    let (data, offset) = items.name_section.expect("a name section was seen");
-    let reader = wasmparser::NameSectionReader::new(wasmparser::BinaryReader::new(data, offset));
-    let mut names = wasm_encoder::NameSection::new();
-    let same: &[u32] = &[];
-    for subsection in reader {
-        match subsection? {
-            Name::Module { name, .. } => names.module(name),
-            Name::Function(map) => names.functions(&kept_names(map, &maps.funcs)?),
-            Name::Local(map) => names.locals(&kept_indirect_names(map, &maps.funcs)?),
-            Name::Label(map) => names.labels(&kept_indirect_names(map, &maps.funcs)?),
-            Name::Type(map) => names.types(&kept_names(map, &maps.types)?),
-            Name::Table(map) => names.tables(&kept_names(map, &maps.tables)?),
-            Name::Memory(map) => names.memories(&kept_names(map, same)?),
-            Name::Global(map) => names.globals(&kept_names(map, &maps.globals)?),
-            Name::Element(map) => names.elements(&kept_names(map, &maps.elems)?),
-            Name::Data(map) => names.data(&kept_names(map, same)?),
-            Name::Tag(map) => names.tags(&kept_names(map, &maps.tags)?),
-            Name::Field(map) => names.fields(&kept_indirect_names(map, &maps.types)?),
-            Name::Parameter(map) => names.parameters(&kept_indirect_names(map, &maps.types)?),
-            Name::TagParameter(map) => names.tag_parameters(&kept_indirect_names(map, &maps.tags)?),
-            Name::Unknown { ty, data, .. } => names.raw(ty, data),
-        }
-    }
-    Ok(encode(&names))
-}
-
-/// Looks an index up in `map`; an empty map means the space is not renumbered.
-fn renamed(map: &[u32], index: u32) -> Option<u32> {
-    if map.is_empty() {
-        return Some(index);
-    }
-    map.get(index as usize).copied().filter(|&new| new != REMOVED)
-}
-
-fn kept_names(map: wasmparser::NameMap<'_>, space: &[u32]) -> Result<wasm_encoder::NameMap, ReencodeError<String>> {
-    let mut out = wasm_encoder::NameMap::new();
-    for naming in map {
-        let naming = naming?;
-        if let Some(index) = renamed(space, naming.index) {
-            out.append(index, naming.name);
-        }
-    }
-    Ok(out)
-}
-
-fn kept_indirect_names(
-    map: wasmparser::IndirectNameMap<'_>,
-    space: &[u32],
-) -> Result<wasm_encoder::IndirectNameMap, ReencodeError<String>> {
-    let mut out = wasm_encoder::IndirectNameMap::new();
-    for naming in map {
-        let naming = naming?;
-        if let Some(index) = renamed(space, naming.index) {
-            out.append(index, &kept_names(naming.names, &[])?);
-        }
-    }
-    Ok(out)
+    let (payload, offset) = items.name_section.expect("a name section was seen");
+    let name_maps = NameMaps {
+        funcs: &maps.funcs,
+        types: &maps.types,
+        tables: &maps.tables,
+        globals: &maps.globals,
+        elems: &maps.elems,
+        tags: &maps.tags,
+        drop_data_names: false,
+    };
+    Ok(rewrite_names_with(payload, offset, &name_maps)?)
 }

@@ -31,7 +31,7 @@
 
 use crate::error::Result;
 use crate::module::{self, Section};
-use crate::report::{Step, StepStatus};
+use crate::report::Step;
 use crate::wire;
 use super::NOISE_FLOOR_WIRE_PER_MILLE;
 use std::sync::atomic::{AtomicUsize, Ordering as AtomicOrdering};
@@ -135,7 +135,7 @@ pub fn judge(input: &[u8], output: &[u8], allow_raw_growth: bool) -> Result<Verd
     let clears = |wire_in: usize| saved > 0 && saved * 1000 >= wire_in * NOISE_FLOOR_WIRE_PER_MILLE;
     let keep = clears(raw_in) || (saved > 0 && clears(wire_removed.bytes() + wire::estimated_size(&changed.kept)?));
     if keep {
-        let step = Step { pass: PASS, status: StepStatus::Unchanged, detail: format!("kept the result: {sizes}"), bytes_saved: 0 };
+        let step = Step::unchanged(PASS, format!("kept the result: {sizes}"));
         return Ok(Verdict { keep_output: true, step });
     }
     let floor = NOISE_FLOOR_WIRE_PER_MILLE as f64 / 10.0;
@@ -143,11 +143,6 @@ pub fn judge(input: &[u8], output: &[u8], allow_raw_growth: bool) -> Result<Verd
 }
 
 fn refuse(raw_in: usize, raw_out: usize, why: String) -> Verdict {
-    let step = Step {
-        pass: PASS,
-        status: StepStatus::Applied,
-        detail: format!("returned the input unchanged: {why}"),
-        bytes_saved: raw_out as i64 - raw_in as i64,
-    };
+    let step = Step::applied(PASS, format!("returned the input unchanged: {why}"), raw_out as i64 - raw_in as i64);
     Verdict { keep_output: false, step }
 }

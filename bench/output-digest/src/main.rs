@@ -25,6 +25,11 @@ fn modes() -> Vec<(&'static str, Options)> {
         ("passiveData=start", with(|o| o.passive_data = PassiveData::Start)),
         ("passiveData=deferred", with(|o| o.passive_data = PassiveData::Deferred)),
         ("passiveData=sidecar", with(|o| o.passive_data = PassiveData::Sidecar)),
+        // The `name` section survives strip, so remove-unused and pack-data edit it.
+        ("keepNames+allowRawGrowth", with(|o| {
+            o.keep_names = true;
+            o.allow_raw_growth = true;
+        })),
     ]
 }
 

@@ -6,10 +6,7 @@ use crate::module::{self, SectionId};
 use crate::options::Options;
 use crate::policy;
 use crate::report::StepStatus;
-use wasmparser::{
-    CodeSectionReader, DataKind, DataSectionReader, ImportSectionReader, MemorySectionReader, MemoryType,
-    Operator, TypeRef,
-};
+use wasmparser::{CodeSectionReader, DataKind, MemoryType, Operator};
 
 /// One active segment with a constant offset.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -53,52 +50,38 @@ pub fn read_packable<'a>(
 ) -> Result<Result<Packable<'a>, NotApplied>> {
     let skip = |why: String| Ok(Err((StepStatus::Skipped, why)));
     let malformed = |e: wasmparser::BinaryReaderError| Error::malformed(&e);
-    let mut memories: Vec<(MemoryType, bool)> = Vec::new(); // (type, imported)
-    let mut segments: Vec<(u32, Option<u64>, &[u8])> = Vec::new(); // (memory, constant offset, bytes)
-    let mut data_section: &[u8] = &[];
-    let mut has_data_count = false;
-    let mut code = None;
-    // Section by section: the code, most of a module, is not read at all unless
-    // a DataCount section lets it name segments.
-    for section in module::sections(bytes)? {
-        match (section.id, section.custom_name) {
-            (SectionId::Import, None) => {
-                for import in ImportSectionReader::new(section.content_reader()?).map_err(malformed)?.into_imports() {
-                    if let TypeRef::Memory(ty) = import.map_err(malformed)?.ty {
-                        memories.push((ty, true));
-                    }
-                }
-            }
-            (SectionId::Memory, None) => {
-                for ty in MemorySectionReader::new(section.content_reader()?).map_err(malformed)? {
-                    memories.push((ty.map_err(malformed)?, false));
-                }
-            }
-            (SectionId::DataCount, None) => has_data_count = true,
-            (SectionId::Code, None) => code = Some(section.clone()),
-            (_, Some(name)) if policy::is_object_file_section(name) => {
-                return skip(format!("custom section `{name}`: an object file, not a linked module"));
-            }
-            (SectionId::Data, None) => {
-                data_section = section.raw;
-                for data in DataSectionReader::new(section.content_reader()?).map_err(malformed)? {
-                    let data = data.map_err(malformed)?;
-                    match data.kind {
-                        DataKind::Passive => {
-                            return skip("passive data segments: their indices must stay".into())
-                        }
-                        DataKind::Active {
-                            memory_index,
-                            offset_expr,
-                        } => {
-                            segments.push((memory_index, module::constant_offset(&offset_expr), data.data));
-                        }
-                    }
-                }
-            }
-            _ => {}
+    let sections = module::sections(bytes)?;
+    let facts = module::Facts::read(&sections)?;
+    // Whichever comes first in the module is the reason given: an object file's
+    // custom section, or the data section with a passive segment.
+    let object_file = sections.iter().find(|s| s.custom_name.is_some_and(policy::is_object_file_section));
+    let passive_at = facts
+        .data_section
+        .as_ref()
+        .filter(|_| facts.data.iter().any(|d| matches!(d.kind, DataKind::Passive)))
+        .map(|s| s.offset);
+    match (object_file, passive_at) {
+        (Some(s), at) if at.is_none_or(|at| s.offset < at) => {
+            let name = s.custom_name.unwrap_or_default();
+            return skip(format!("custom section `{name}`: an object file, not a linked module"));
         }
+        (_, Some(_)) => return skip("passive data segments: their indices must stay".into()),
+        _ => {}
     }
+    let memories: Vec<(MemoryType, bool)> = facts.memories.iter().map(|m| (m.ty, m.import.is_some())).collect(); // (type, imported)
+    let segments: Vec<(u32, Option<u64>, &[u8])> = facts // (memory, constant offset, bytes)
+        .data
+        .iter()
+        .filter_map(|data| match &data.kind {
+            DataKind::Active { memory_index, offset_expr } => Some((*memory_index, module::constant_offset(offset_expr), data.data)),
+            DataKind::Passive => None,
+        })
+        .collect();
+    let data_section = facts.data_section.as_ref().map_or(&[][..], |s| s.raw);
+    let has_data_count = facts.has_data_count;
+    // The code, most of a module, is not read at all unless a DataCount section
+    // lets it name segments.
+    let code = sections.iter().find(|s| s.is(SectionId::Code));
     let bodies = match code.filter(|_| has_data_count) {
         Some(code) => CodeSectionReader::new(code.content_reader()?)
             .map_err(malformed)?

@@ -94,6 +94,7 @@ pub fn encode_data_section(layouts: &[(&MemoryData, Vec<Range<u64>>)]) -> Vec<u8
     encode(&section)
 }
 
+#[cfg(test)] // the tests' view of `encoded_len_of`
 /// The size in bytes of `encode_data_section(layouts)`, computed without building
 /// it: enough to turn down a layout the raw rule forbids before compressing it.
 pub fn encoded_len(layouts: &[(&MemoryData, Vec<Range<u64>>)]) -> usize {
@@ -288,5 +289,92 @@ mod tests {
             assert!(least == exact || offset_immediate(&memory, runs.last().unwrap().start) < 0, "memory {}", memory.memory);
         }
     }
-}
 
+    // Moved from tests/pack_data.rs: they exercise the layout's internals.
+    #[test]
+    fn runs_are_found_and_joined_by_gap() {
+        let data = b"\0\0ab\0\0\0cd\0\0\0\0\0\0\0\0\0e\0";
+        let segments = [
+            Segment { offset: 100, data },
+            Segment {
+                offset: 121,
+                data: b"fg",
+            },
+        ];
+        let runs = nonzero_runs(&segments);
+        assert_eq!(runs, [102..104, 107..109, 118..119, 121..123]);
+        // Leading and trailing zeros go at any gap; a zero run longer than the gap splits.
+        assert_eq!(plan_layout(&runs, 0), runs);
+        assert_eq!(plan_layout(&runs, 3), [102..109, 118..123]);
+        let whole = 102..123;
+        assert_eq!(plan_layout(&runs, 9), [whole]);
+        assert_eq!(
+            fill_span(&segments, &(102..123)),
+            b"ab\0\0\0cd\0\0\0\0\0\0\0\0\0e\0\0fg"
+        );
+    }
+
+    #[test]
+    fn raw_size_is_known_before_a_layout_is_built() {
+        // Offsets and lengths on both sides of LEB128 byte boundaries, i32 offsets at
+        // and past 2^31 (negative once signed), memory 0, another memory, and memory64.
+        let bytes = vec![7u8; 20_000];
+        let offsets = [0u64, 63, 64, 127, 128, 8191, 8192, 1 << 20, (1 << 31) - 1, 1 << 31, 0xffff_0000];
+        let lens = [1usize, 127, 128, 16_383, 16_384];
+        let segments: Vec<Segment> =
+            offsets.iter().zip(lens.iter().cycle()).map(|(&offset, &len)| Segment { offset, data: &bytes[..len] }).collect();
+        for (memory, memory64) in [(0, false), (1, false), (200, false), (0, true), (3, true)] {
+            let data = MemoryData { memory, memory64, segments: segments.clone() };
+            let mut spans: Vec<_> = segments.iter().map(|s| s.offset..s.offset + s.data.len() as u64).collect();
+            if memory64 {
+                spans.push(1 << 40..(1 << 40) + 3);
+                spans.push(u64::MAX - 10..u64::MAX - 2);
+            }
+            let layouts = vec![(&data, spans)];
+            assert_eq!(encoded_len(&layouts), encode_data_section(&layouts).len(), "memory {memory}, memory64 {memory64}");
+        }
+        let (a, b) = (
+            MemoryData { memory: 0, memory64: false, segments: segments.clone() },
+            MemoryData { memory: 1, memory64: true, segments: segments.clone() },
+        );
+        let spans: Vec<_> = segments.iter().map(|s| s.offset..s.offset + s.data.len() as u64).collect();
+        let layouts = vec![(&a, spans.clone()), (&b, spans)];
+        assert_eq!(encoded_len(&layouts), encode_data_section(&layouts).len());
+        assert_eq!(encoded_len(&[]), encode_data_section(&[]).len());
+    }
+
+    #[test]
+    fn runs_match_a_byte_by_byte_scan_at_every_zero_density() {
+        // Zero runs of every length around the 8-byte word the scan skips by, at
+        // every alignment, and segments ending in zeros or not.
+        let naive = |segments: &[Segment]| -> Vec<std::ops::Range<u64>> {
+            let mut runs: Vec<std::ops::Range<u64>> = Vec::new();
+            for s in segments {
+                for (i, &b) in s.data.iter().enumerate() {
+                    let at = s.offset + i as u64;
+                    match runs.last_mut() {
+                        Some(run) if b != 0 && run.end == at && i > 0 && s.data[i - 1] != 0 => run.end = at + 1,
+                        _ if b != 0 => runs.push(at..at + 1),
+                        _ => {}
+                    }
+                }
+            }
+            runs
+        };
+        for zero_percent in [0u32, 10, 50, 90, 99, 100] {
+            let mut state = zero_percent + 1;
+            let data: Vec<u8> = (0..5_000)
+                .map(|_| {
+                    state = state.wrapping_mul(1_103_515_245).wrapping_add(12345);
+                    // Independent bytes: at 90–99% zeros, zero runs average 10–100 bytes.
+                    if (state >> 16) % 100 < zero_percent { 0 } else { (state >> 24) as u8 | 1 }
+                })
+                .collect();
+            let segments = [
+                Segment { offset: 3, data: &data[..1_237] },
+                Segment { offset: 2_000, data: &data[1_237..] },
+            ];
+            assert_eq!(nonzero_runs(&segments), naive(&segments), "{zero_percent}% zeros");
+        }
+    }
+}

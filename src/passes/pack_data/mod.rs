@@ -83,8 +83,7 @@
 mod check;
 mod layout;
 
-pub use check::{read_packable, MemoryData, Packable, Segment};
-pub use layout::{encode_data_section, encoded_len, fill_span, nonzero_runs, plan_layout, GAP_THRESHOLDS, MAX_SEGMENTS};
+pub use layout::MAX_SEGMENTS;
 
 use super::PassResult;
 use crate::error::Result;
@@ -92,15 +91,13 @@ use crate::module::{self, encode, Edits, SectionId};
 use crate::options::Options;
 use crate::policy::{MIN_SAVING_RAW_PER_10K, NEAR_BEST_PROXY_PER_MILLE, RAW_BYTES_PER_PROXY_BYTE};
 use crate::report::{Step, StepStatus};
-use check::code_names_data;
-use layout::{plan_all, plan_layouts, Plan};
+use check::{code_names_data, read_packable, MemoryData};
+use layout::{encode_data_section, nonzero_runs, plan_all, plan_layouts, Plan};
 use std::cmp::Ordering;
 use std::ops::Range;
 use wasm_encoder::DataCountSection;
 
 pub const PASS: &str = "pack-data";
-
-const DATA_NAMES_SUBSECTION: u8 = 9;
 
 /// One candidate: a gap threshold and the data section it gives.
 struct Candidate {
@@ -155,12 +152,7 @@ pub fn run(bytes: &[u8], options: &Options) -> Result<PassResult> {
         human_bytes(best.section.len()),
         percent_change(best.old_proxy, best.proxy),
     );
-    let step = Step {
-        pass: PASS,
-        status: StepStatus::Applied,
-        detail,
-        bytes_saved: bytes.len() as i64 - output.len() as i64,
-    };
+    let step = Step::applied(PASS, detail, bytes.len() as i64 - output.len() as i64);
     Ok(PassResult {
         bytes: Some(output),
         step,
@@ -170,12 +162,7 @@ pub fn run(bytes: &[u8], options: &Options) -> Result<PassResult> {
 fn not_applied(status: StepStatus, detail: impl Into<String>) -> PassResult {
     PassResult {
         bytes: None,
-        step: Step {
-            pass: PASS,
-            status,
-            detail: detail.into(),
-            bytes_saved: 0,
-        },
+        step: Step::not_applied(PASS, status, detail),
     }
 }
 
@@ -301,36 +288,17 @@ fn rewrite(bytes: &[u8], data_section: &[u8], count: usize) -> Result<Vec<u8>> {
     }
     // Engines ignore a name section they cannot read; so do we.
     for name_section in sections.iter().filter(|s| s.custom_name == Some("name")) {
-        if let Ok(raw) = without_data_names(name_section.raw) {
+        if let Ok(raw) = without_data_names(name_section) {
             edits.replace(name_section, raw);
         }
     }
     Ok(edits.apply(&sections))
 }
 
-/// A raw `name` custom section without its data segment names subsection.
-fn without_data_names(raw: &[u8]) -> wasmparser::Result<Vec<u8>> {
-    let mut reader = wasmparser::BinaryReader::new(raw, 0);
-    reader.read_u8()?;
-    let size = reader.read_var_u32()? as usize;
-    let mut content = wasmparser::BinaryReader::new(&raw[reader.current_position()..][..size], 0);
-    let name = content.read_string()?;
-    let mut kept = Vec::new();
-    while !content.eof() {
-        let start = content.current_position();
-        let id = content.read_u8()?;
-        let len = content.read_var_u32()? as usize;
-        content.read_bytes(len)?;
-        if id != DATA_NAMES_SUBSECTION {
-            kept.extend_from_slice(
-                &raw[reader.current_position() + start..][..content.current_position() - start],
-            );
-        }
-    }
-    Ok(encode(&wasm_encoder::CustomSection {
-        name: name.into(),
-        data: kept.into(),
-    }))
+/// A `name` custom section without its data segment names subsection.
+fn without_data_names(section: &module::Section<'_>) -> wasmparser::Result<Vec<u8>> {
+    let (payload, offset) = module::custom_payload(section)?;
+    module::rewrite_names(payload, offset, &module::NameMaps { drop_data_names: true, ..Default::default() })
 }
 
 fn human_bytes(n: usize) -> String {
@@ -350,3 +318,26 @@ fn percent_change(old: usize, new: usize) -> String {
     )
 }
 
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_layout_pays_with_0_05_percent_of_the_module_and_bounded_growth() {
+        let module = 1_000_000; // 0.05% is 500 bytes
+        assert!(pays(module, 10_000, 6_000, 10_000, 5_500, 0));
+        assert!(!pays(module, 10_000, 6_000, 10_000, 5_501, 0), "499 bytes saved is noise");
+        assert!(!pays(module, 10_000, 6_000, 10_001, 5_000, 0), "no raw growth by default");
+        assert!(pays(module, 10_000, 6_000, 18_000, 5_000, 8), "8 raw bytes per byte saved");
+        assert!(!pays(module, 10_000, 6_000, 18_001, 5_000, 8));
+        assert!(!pays(module, 10_000, 6_000, 9_000, 6_000, 8), "raw savings alone are not a win");
+    }
+
+    #[test]
+    fn of_near_best_layouts_the_smallest_gap_wins() {
+        // Gap 256 is smallest by the proxy, gap 16 within 0.5% of it: 16 wins.
+        assert_eq!(choose(&[(256, 100_000), (16, 100_500), (8, 100_501), (1024, 100_200)]), Some(16));
+        assert_eq!(choose(&[(64, 90_000), (16, 100_000)]), Some(64));
+        assert_eq!(choose(&[]), None);
+    }
+}
