@@ -16,10 +16,9 @@
 //! Cost: one hash of the shipped module when an id has to be made, else nothing.
 
 use crate::error::Result;
-use crate::module::{self, Section, CODE_SECTION, CUSTOM_SECTION};
+use crate::module::{self, Section, SectionId};
 use crate::report::{Step, StepStatus};
 use sha2::{Digest, Sha256};
-use wasm_encoder::Encode;
 
 pub const PASS: &str = "build-id";
 pub const SECTION: &str = "build_id";
@@ -46,12 +45,7 @@ pub fn read(module: &[u8]) -> Result<Option<Vec<u8>>> {
 
 /// A whole `build_id` custom section holding `id`.
 pub fn section(id: &[u8]) -> Vec<u8> {
-    let mut content = Vec::with_capacity(id.len() + SECTION.len() + 4);
-    SECTION.encode(&mut content);
-    id.encode(&mut content); // a byte slice encodes as its LEB128 length, then the bytes
-    let mut out = vec![CUSTOM_SECTION];
-    content.encode(&mut out);
-    out
+    module::custom_byte_vector(SECTION, id)
 }
 
 /// The id made from `shipped`'s bytes (see the module docs).
@@ -120,7 +114,7 @@ pub fn settle(input: &[u8], shipped: Vec<u8>, companion: Option<Vec<u8>>, steps:
 }
 
 fn code_section<'a>(sections: &[Section<'a>]) -> Option<&'a [u8]> {
-    sections.iter().find(|s| s.custom_name.is_none() && s.id == CODE_SECTION).map(|s| s.raw)
+    sections.iter().find(|s| s.custom_name.is_none() && s.id == SectionId::Code).map(|s| s.raw)
 }
 
 pub fn hex(bytes: &[u8]) -> String {

@@ -22,12 +22,11 @@
 //! Cost: copies of the module's sections; no function body is read.
 
 use crate::error::{Error, Result};
-use crate::module::{self, Section, CODE_SECTION, CUSTOM_SECTION, DATA_SECTION};
+use crate::module::{self, Section, SectionId};
 use crate::options::Options;
 use crate::passes::strip;
 use crate::report::{Step, StepStatus};
 use wasm_encoder::reencode::{Reencode, RoundtripReencoder};
-use wasm_encoder::Encode;
 
 pub const PASS: &str = "debug-companion";
 pub const EXTERNAL_DEBUG_INFO: &str = "external_debug_info";
@@ -102,12 +101,12 @@ impl Plan {
     }
 
     fn companion(&self, input: &[Section<'_>], output: &[Section<'_>], shipped: &[&Section<'_>]) -> Result<Vec<u8>> {
-        let empty_data = shipped.iter().find(|s| s.custom_name.is_none() && s.id == DATA_SECTION).map(|s| empty_segments(s)).transpose()?;
+        let empty_data = shipped.iter().find(|s| s.custom_name.is_none() && s.id == SectionId::Data).map(|s| empty_segments(s)).transpose()?;
         let mut parts: Vec<&[u8]> = Vec::new();
         for s in shipped {
             match s.custom_name {
                 Some(EXTERNAL_DEBUG_INFO) => {}
-                None if s.id == DATA_SECTION => parts.push(empty_data.as_deref().unwrap_or(s.raw)),
+                None if s.id == SectionId::Data => parts.push(empty_data.as_deref().unwrap_or(s.raw)),
                 _ => parts.push(s.raw),
             }
         }
@@ -125,7 +124,7 @@ impl Plan {
 /// bodies, as passive-data's start function is). DWARF addresses count from there.
 pub fn code_unmoved(input: &[Section<'_>], output: &[Section<'_>]) -> Result<bool> {
     let code = |sections: &[Section<'_>]| -> Result<Option<(usize, Vec<u8>)>> {
-        let Some(s) = sections.iter().find(|s| s.custom_name.is_none() && s.id == CODE_SECTION) else { return Ok(None) };
+        let Some(s) = sections.iter().find(|s| s.custom_name.is_none() && s.id == SectionId::Code) else { return Ok(None) };
         let mut reader = s.content_reader()?;
         let start = reader.original_position();
         reader.read_var_u32().map_err(|e| Error::malformed(&e))?;
@@ -180,11 +179,7 @@ pub const BUILD_ID_PLACEHOLDER: &str = "[build-id]";
 /// replacing any of that name, at the end.
 fn with_custom_section(module: &[u8], name: &str, payload: &[u8]) -> Result<Vec<u8>> {
     let sections = module::sections(module)?;
-    let mut content = Vec::new();
-    name.encode(&mut content);
-    payload.encode(&mut content);
-    let mut new = vec![CUSTOM_SECTION];
-    content.encode(&mut new);
+    let new = module::custom_byte_vector(name, payload);
     let kept = sections.iter().filter(|s| s.custom_name != Some(name)).map(|s| s.raw);
     Ok(module::assemble(kept.chain([&new[..]])))
 }

@@ -1,11 +1,9 @@
 //! `inspect`: what a module contains, for tools and for the plugin's glue (which
 //! needs the import modules and export names to write an ES module wrapper).
 
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::module;
-use wasmparser::{
-    DataKind, ExternalKind, Parser, Payload, TypeRef,
-};
+use wasmparser::{DataKind, ExternalKind, TypeRef};
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SectionInfo {
@@ -68,70 +66,40 @@ pub fn inspect(bytes: &[u8]) -> Result<ModuleInfo> {
 /// `inspect` of a module that has just been validated (`transform`'s output), so
 /// it is not validated twice.
 pub fn inspect_validated(bytes: &[u8]) -> Result<ModuleInfo> {
+    let sections = module::sections(bytes)?;
     let mut info = ModuleInfo {
-        sections: module::sections(bytes)?
+        sections: sections
             .iter()
             .map(|s| SectionInfo { name: s.display_name(), offset: s.offset, bytes: s.raw.len() as u64 })
             .collect(),
         ..ModuleInfo::default()
     };
-    let malformed = |e: wasmparser::BinaryReaderError| Error::malformed(&e);
-    for payload in Parser::new(0).parse_all(bytes) {
-        match payload.map_err(malformed)? {
-            Payload::ImportSection(reader) => {
-                for import in reader.into_imports() {
-                    let import = import.map_err(malformed)?;
-                    if let TypeRef::Memory(ty) = import.ty {
-                        info.memories.push(memory_info(ty, true));
-                    }
-                    if matches!(import.ty, TypeRef::Func(_) | TypeRef::FuncExact(_)) {
-                        info.function_count += 1;
-                    }
-                    info.imports.push(ImportInfo {
-                        module: import.module.to_string(),
-                        name: import.name.to_string(),
-                        kind: type_ref_kind(&import.ty),
-                    });
-                }
-            }
-            Payload::FunctionSection(reader) => info.function_count += reader.count(),
-            Payload::MemorySection(reader) => {
-                for ty in reader {
-                    info.memories.push(memory_info(ty.map_err(malformed)?, false));
-                }
-            }
-            Payload::ExportSection(reader) => {
-                for export in reader {
-                    let export = export.map_err(malformed)?;
-                    info.exports.push(ExportInfo {
-                        name: export.name.to_string(),
-                        kind: external_kind(export.kind),
-                        index: export.index,
-                    });
-                }
-            }
-            Payload::DataSection(reader) => {
-                for data in reader {
-                    let data = data.map_err(malformed)?;
-                    info.data_segments.push(match data.kind {
-                        DataKind::Passive => DataSegmentInfo {
-                            mode: "passive",
-                            memory: 0,
-                            offset: None,
-                            size: data.data.len() as u64,
-                        },
-                        DataKind::Active { memory_index, offset_expr } => DataSegmentInfo {
-                            mode: "active",
-                            memory: memory_index,
-                            offset: module::constant_offset(&offset_expr),
-                            size: data.data.len() as u64,
-                        },
-                    });
-                }
-            }
-            _ => {}
-        }
-    }
+    let facts = module::Facts::read(&sections)?;
+    info.imports = facts
+        .imports
+        .iter()
+        .map(|import| ImportInfo { module: import.module.to_string(), name: import.name.to_string(), kind: type_ref_kind(&import.ty) })
+        .collect();
+    info.memories = facts.memories.iter().map(|m| memory_info(m.ty, m.import.is_some())).collect();
+    info.function_count = facts.funcs;
+    info.exports = facts
+        .exports
+        .iter()
+        .map(|export| ExportInfo { name: export.name.to_string(), kind: external_kind(export.kind), index: export.index })
+        .collect();
+    info.data_segments = facts
+        .data
+        .iter()
+        .map(|data| match &data.kind {
+            DataKind::Passive => DataSegmentInfo { mode: "passive", memory: 0, offset: None, size: data.data.len() as u64 },
+            DataKind::Active { memory_index, offset_expr } => DataSegmentInfo {
+                mode: "active",
+                memory: *memory_index,
+                offset: module::constant_offset(offset_expr),
+                size: data.data.len() as u64,
+            },
+        })
+        .collect();
     Ok(info)
 }
 

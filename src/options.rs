@@ -51,7 +51,7 @@ pub struct Options {
     /// The module's imported memory is known to start zeroed (lets pack-data run).
     pub zero_filled_memory: bool,
     /// Let pack-data grow the raw module when that shrinks it on the wire (up to
-    /// `pack_data::RAW_BYTES_PER_PROXY_BYTE` raw bytes per compressed byte saved).
+    /// `policy::RAW_BYTES_PER_PROXY_BYTE` raw bytes per compressed byte saved).
     /// Off by default: the output is then never bigger, raw or compressed.
     pub allow_raw_growth: bool,
     /// With `PassiveData::Sidecar`: the smallest segment worth moving out.

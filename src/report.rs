@@ -41,8 +41,22 @@ pub struct Step {
 }
 
 impl Step {
+    /// The step changed the module (or, for never-worse, undid the change).
+    pub fn applied(pass: &'static str, detail: impl Into<String>, bytes_saved: i64) -> Self {
+        Step { pass, status: StepStatus::Applied, detail: detail.into(), bytes_saved }
+    }
+
+    pub fn unchanged(pass: &'static str, detail: impl Into<String>) -> Self {
+        Step { pass, status: StepStatus::Unchanged, detail: detail.into(), bytes_saved: 0 }
+    }
+
     pub fn skipped(pass: &'static str, why: impl Into<String>) -> Self {
         Step { pass, status: StepStatus::Skipped, detail: why.into(), bytes_saved: 0 }
+    }
+
+    /// `unchanged` or `skipped`, as `status` says.
+    pub fn not_applied(pass: &'static str, status: StepStatus, detail: impl Into<String>) -> Self {
+        Step { pass, status, detail: detail.into(), bytes_saved: 0 }
     }
 }
 

@@ -5,7 +5,7 @@ use crate::error::{Error, ErrorCode, Result};
 use crate::{build_id, debug_companion};
 use crate::module;
 use crate::options::Options;
-use crate::analysis::used::BodyScanResult;
+use crate::analysis::used::{self, BodyScanResult};
 use crate::passes::{self, PassResult};
 use crate::report::Report;
 use std::borrow::Cow;
@@ -21,7 +21,7 @@ pub struct Transformed {
 }
 
 /// The passes, in the order they run. What the input's validation learnt about
-/// its function bodies (`module::validate_and_scan`) is handed on while the code
+/// its function bodies (`analysis::used::validate_and_scan`) is handed on while the code
 /// and what it is checked against stay byte for byte the input's.
 enum Pass {
     Plain(fn(&[u8], &Options) -> Result<PassResult>),
@@ -35,7 +35,7 @@ const PIPELINE: &[Pass] = &[
 ];
 
 pub fn transform(input: &[u8], user_options: &Options) -> Result<Transformed> {
-    let mut scans = Some(module::validate_and_scan(input)?);
+    let mut scans = Some(used::validate_and_scan(input)?);
     let companion = debug_companion::Plan::new(&module::sections(input)?, user_options);
     let pass_options = companion.as_ref().map(|plan| plan.pass_options(user_options));
     let options = pass_options.as_ref().unwrap_or(user_options);
@@ -70,7 +70,7 @@ pub fn transform(input: &[u8], user_options: &Options) -> Result<Transformed> {
         module::validate_output(input, &current).map_err(|e| {
             Error::internal(format!("bug: the optimized module failed validation: {e}"))
         })?;
-        let verdict = passes::never_worse::judge(input, &current, options.allow_raw_growth)?;
+        let verdict = crate::policy::never_worse::judge(input, &current, options.allow_raw_growth)?;
         kept_original = !verdict.keep_output;
         steps.push(verdict.step);
     }

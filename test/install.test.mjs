@@ -46,7 +46,7 @@ function userEnv() {
 }
 
 /** Allowed in the main tarball: the plugin, CLI and Node API, the napi loader, docs. */
-const MAIN_FILE = /^(package\.json|README\.md|LICENSE|js\/(compress\/)?[\w-]+\.(js|d\.ts)|native\/binding\.(cjs|d\.cts))$/
+const MAIN_FILE = /^(package\.json|README\.md|LICENSE|js\/((compress|delta)\/)?[\w-]+\.(js|d\.ts)|native\/binding\.(cjs|d\.cts))$/
 
 describe('installed from npm tarballs into a fresh Vite project', () => {
   let tmp

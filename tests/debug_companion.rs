@@ -4,7 +4,7 @@
 mod common;
 use common::*;
 use wasm_squeeze::debug_companion::{check_url, code_unmoved};
-use wasm_squeeze::module::{sections, CODE_SECTION};
+use wasm_squeeze::module::{sections, SectionId};
 use wasm_squeeze::{transform, Options, PassiveData, StepStatus, Transformed};
 use wasmparser::{Name, NameSectionReader, Parser, Payload};
 
@@ -31,7 +31,7 @@ fn step<'a>(out: &'a Transformed, pass: &str) -> &'a wasm_squeeze::Step {
 }
 
 fn code(bytes: &[u8]) -> Vec<u8> {
-    sections(bytes).unwrap().iter().find(|s| s.custom_name.is_none() && s.id == CODE_SECTION).unwrap().raw.to_vec()
+    sections(bytes).unwrap().iter().find(|s| s.custom_name.is_none() && s.id == SectionId::Code).unwrap().raw.to_vec()
 }
 
 /// Function index → name, from the module's `name` section.

@@ -3,7 +3,7 @@
 //! input back.
 mod common;
 use common::*;
-use wasm_squeeze::passes::never_worse::{judge, wire_size};
+use wasm_squeeze::policy::never_worse::{judge, wire_size};
 use wasm_squeeze::{transform, Options, StepStatus};
 
 /// Pseudo-random bytes: incompressible filler for custom sections.
@@ -66,7 +66,7 @@ fn transform_reports_the_verdict() {
 #[test]
 fn only_the_changed_sections_are_compared() {
     use wasm_squeeze::module::sections;
-    use wasm_squeeze::passes::never_worse::changed_sections;
+    use wasm_squeeze::policy::never_worse::changed_sections;
     let input = module_with(1, b"data", b"custom bytes");
     let output = module_with(1, b"data", &[]);
     let (a, b) = (sections(&input).unwrap(), sections(&output).unwrap());

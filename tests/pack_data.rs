@@ -4,7 +4,7 @@ mod common;
 use common::*;
 use std::time::Instant;
 use wasm_encoder::{ConstExpr, DataSection, MemorySection, MemoryType, Module};
-use wasm_squeeze::passes::pack_data::{self, nonzero_runs, plan_layout, Segment, MAX_SEGMENTS};
+use wasm_squeeze::passes::pack_data::{self, MAX_SEGMENTS};
 use wasm_squeeze::{transform, Options, StepStatus};
 use wasmparser::{DataKind, Parser, Payload};
 
@@ -245,29 +245,6 @@ fn zero_only_segments_are_dropped() {
 }
 
 #[test]
-fn runs_are_found_and_joined_by_gap() {
-    let data = b"\0\0ab\0\0\0cd\0\0\0\0\0\0\0\0\0e\0";
-    let segments = [
-        Segment { offset: 100, data },
-        Segment {
-            offset: 121,
-            data: b"fg",
-        },
-    ];
-    let runs = nonzero_runs(&segments);
-    assert_eq!(runs, [102..104, 107..109, 118..119, 121..123]);
-    // Leading and trailing zeros go at any gap; a zero run longer than the gap splits.
-    assert_eq!(plan_layout(&runs, 0), runs);
-    assert_eq!(plan_layout(&runs, 3), [102..109, 118..123]);
-    let whole = 102..123;
-    assert_eq!(plan_layout(&runs, 9), [whole]);
-    assert_eq!(
-        pack_data::fill_span(&segments, &(102..123)),
-        b"ab\0\0\0cd\0\0\0\0\0\0\0\0\0e\0\0fg"
-    );
-}
-
-#[test]
 fn imported_memory_not_known_zeroed_is_skipped() {
     let wat = many_segments_wat(200, 12, 0).replace(
         "(memory (export \"memory\") 4)",
@@ -373,7 +350,7 @@ fn data_count_section_follows_the_new_count() {
         let sections = wasm_squeeze::module::sections(&input).unwrap();
         let data_count = [12u8, 2, 0xc8, 0x01]; // id 12, size 2, count 200
         let raws = sections.iter().flat_map(|s| {
-            if s.id == 11 {
+            if u8::from(s.id) == 11 {
                 vec![&data_count[..], s.raw]
             } else {
                 vec![s.raw]
@@ -569,87 +546,4 @@ fn by_default_the_module_never_grows_raw() {
     let input = go_like_module(5_000);
     let (out, step) = pack(&input, &Options::default());
     assert!(out.is_none_or(|o| o.len() <= input.len()), "{}", step.detail);
-}
-
-#[test]
-fn raw_size_is_known_before_a_layout_is_built() {
-    // Offsets and lengths on both sides of LEB128 byte boundaries, i32 offsets at
-    // and past 2^31 (negative once signed), memory 0, another memory, and memory64.
-    let bytes = vec![7u8; 20_000];
-    let offsets = [0u64, 63, 64, 127, 128, 8191, 8192, 1 << 20, (1 << 31) - 1, 1 << 31, 0xffff_0000];
-    let lens = [1usize, 127, 128, 16_383, 16_384];
-    let segments: Vec<Segment> =
-        offsets.iter().zip(lens.iter().cycle()).map(|(&offset, &len)| Segment { offset, data: &bytes[..len] }).collect();
-    for (memory, memory64) in [(0, false), (1, false), (200, false), (0, true), (3, true)] {
-        let data = pack_data::MemoryData { memory, memory64, segments: segments.clone() };
-        let mut spans: Vec<_> = segments.iter().map(|s| s.offset..s.offset + s.data.len() as u64).collect();
-        if memory64 {
-            spans.push(1 << 40..(1 << 40) + 3);
-            spans.push(u64::MAX - 10..u64::MAX - 2);
-        }
-        let layouts = vec![(&data, spans)];
-        assert_eq!(pack_data::encoded_len(&layouts), pack_data::encode_data_section(&layouts).len(), "memory {memory}, memory64 {memory64}");
-    }
-    let (a, b) = (
-        pack_data::MemoryData { memory: 0, memory64: false, segments: segments.clone() },
-        pack_data::MemoryData { memory: 1, memory64: true, segments: segments.clone() },
-    );
-    let spans: Vec<_> = segments.iter().map(|s| s.offset..s.offset + s.data.len() as u64).collect();
-    let layouts = vec![(&a, spans.clone()), (&b, spans)];
-    assert_eq!(pack_data::encoded_len(&layouts), pack_data::encode_data_section(&layouts).len());
-    assert_eq!(pack_data::encoded_len(&[]), pack_data::encode_data_section(&[]).len());
-}
-
-#[test]
-fn a_layout_pays_with_0_05_percent_of_the_module_and_bounded_growth() {
-    let module = 1_000_000; // 0.05% is 500 bytes
-    assert!(pack_data::pays(module, 10_000, 6_000, 10_000, 5_500, 0));
-    assert!(!pack_data::pays(module, 10_000, 6_000, 10_000, 5_501, 0), "499 bytes saved is noise");
-    assert!(!pack_data::pays(module, 10_000, 6_000, 10_001, 5_000, 0), "no raw growth by default");
-    assert!(pack_data::pays(module, 10_000, 6_000, 18_000, 5_000, 8), "8 raw bytes per byte saved");
-    assert!(!pack_data::pays(module, 10_000, 6_000, 18_001, 5_000, 8));
-    assert!(!pack_data::pays(module, 10_000, 6_000, 9_000, 6_000, 8), "raw savings alone are not a win");
-}
-
-#[test]
-fn of_near_best_layouts_the_smallest_gap_wins() {
-    // Gap 256 is smallest by the proxy, gap 16 within 0.5% of it: 16 wins.
-    assert_eq!(pack_data::choose(&[(256, 100_000), (16, 100_500), (8, 100_501), (1024, 100_200)]), Some(16));
-    assert_eq!(pack_data::choose(&[(64, 90_000), (16, 100_000)]), Some(64));
-    assert_eq!(pack_data::choose(&[]), None);
-}
-
-#[test]
-fn runs_match_a_byte_by_byte_scan_at_every_zero_density() {
-    // Zero runs of every length around the 8-byte word the scan skips by, at
-    // every alignment, and segments ending in zeros or not.
-    let naive = |segments: &[Segment]| -> Vec<std::ops::Range<u64>> {
-        let mut runs: Vec<std::ops::Range<u64>> = Vec::new();
-        for s in segments {
-            for (i, &b) in s.data.iter().enumerate() {
-                let at = s.offset + i as u64;
-                match runs.last_mut() {
-                    Some(run) if b != 0 && run.end == at && i > 0 && s.data[i - 1] != 0 => run.end = at + 1,
-                    _ if b != 0 => runs.push(at..at + 1),
-                    _ => {}
-                }
-            }
-        }
-        runs
-    };
-    for zero_percent in [0u32, 10, 50, 90, 99, 100] {
-        let mut state = zero_percent + 1;
-        let data: Vec<u8> = (0..5_000)
-            .map(|_| {
-                state = state.wrapping_mul(1_103_515_245).wrapping_add(12345);
-                // Independent bytes: at 90–99% zeros, zero runs average 10–100 bytes.
-                if (state >> 16) % 100 < zero_percent { 0 } else { (state >> 24) as u8 | 1 }
-            })
-            .collect();
-        let segments = [
-            Segment { offset: 3, data: &data[..1_237] },
-            Segment { offset: 2_000, data: &data[1_237..] },
-        ];
-        assert_eq!(nonzero_runs(&segments), naive(&segments), "{zero_percent}% zeros");
-    }
 }

@@ -151,7 +151,7 @@ fn segment_kinds(bytes: &[u8]) -> Vec<(bool, usize)> {
 }
 
 fn has_section(bytes: &[u8], id: u8) -> bool {
-    wasm_squeeze::module::sections(bytes).unwrap().iter().any(|s| s.custom_name.is_none() && s.id == id)
+    wasm_squeeze::module::sections(bytes).unwrap().iter().any(|s| s.custom_name.is_none() && u8::from(s.id) == id)
 }
 
 #[test]
@@ -310,7 +310,7 @@ fn existing_datacount_and_types_are_reused() {
              (func (export "f") (data.drop $p)))"#,
     );
     let (out, _) = applied(&input, PassiveData::Start);
-    let sections = |b: &[u8]| wasm_squeeze::module::sections(b).unwrap().iter().filter(|s| s.id == 12).count();
+    let sections = |b: &[u8]| wasm_squeeze::module::sections(b).unwrap().iter().filter(|s| u8::from(s.id) == 12).count();
     assert_eq!(sections(&out), 1);
     assert_eq!(counts(&out).4, counts(&input).4, "the existing (func) type is reused");
 }

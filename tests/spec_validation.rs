@@ -1,4 +1,4 @@
-//! Our validation (`module::validate`, and `module::validate_and_scan`, which reads
+//! Our validation (`module::validate`, and `analysis::used::validate_and_scan`, which reads
 //! each function body once for both validation and the dead-code scan with a
 //! visitor of our own) must give wasmparser's own verdict, `Validator::validate_all`
 //! with the same features, on every module of the spec scripts (`spec_suite/scripts.rs`):
@@ -103,7 +103,7 @@ fn validation_agrees_with_wasmparser_on_every_spec_module() {
             };
             let expected = reference(&bytes);
             let ours = module::validate(&bytes).map_err(|e| e.offset);
-            let scanned = module::validate_and_scan(&bytes).map(drop).map_err(|e| e.offset);
+            let scanned = wasm_squeeze::analysis::used::validate_and_scan(&bytes).map(drop).map_err(|e| e.offset);
             match expect {
                 Expect::Valid => counts.valid += 1,
                 Expect::Rejected => counts.rejected += 1,

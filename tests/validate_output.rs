@@ -41,7 +41,7 @@ fn parallel_validation_reports_the_first_error_in_module_order() {
 /// `input` with one section's raw bytes replaced.
 fn with_section(input: &[u8], id: u8, raw: &[u8]) -> Vec<u8> {
     let sections = module::sections(input).unwrap();
-    module::assemble(sections.iter().map(|s| if s.id == id && s.custom_name.is_none() { raw } else { s.raw }))
+    module::assemble(sections.iter().map(|s| if u8::from(s.id) == id && s.custom_name.is_none() { raw } else { s.raw }))
 }
 
 #[test]
@@ -74,7 +74,7 @@ fn output_whose_code_context_changed_has_its_bodies_validated() {
     // was valid against the input's type section is not against the output's.
     let input = wasm(r#"(module (type (func (result i32))) (func (type 0) i32.const 1))"#);
     let retyped = wasm(r#"(module (type (func (result i64))) (func (type 0) i64.const 1))"#);
-    let type_section = module::sections(&retyped).unwrap().into_iter().find(|s| s.id == 1).unwrap().raw.to_vec();
+    let type_section = module::sections(&retyped).unwrap().into_iter().find(|s| u8::from(s.id) == 1).unwrap().raw.to_vec();
     let output = with_section(&input, 1, &type_section);
     assert!(!module::code_context_unchanged(&module::sections(&input).unwrap(), &module::sections(&output).unwrap()));
     let err = module::validate_output(&input, &output).unwrap_err().to_string();
@@ -86,7 +86,7 @@ fn output_with_a_changed_data_section_still_has_the_data_validated() {
     let input = wasm(r#"(module (memory 1) (data (i32.const 0) "abc"))"#);
     // Segment naming memory 1, which does not exist.
     let bad = wasm(r#"(module (memory 1) (memory 1) (data (memory 1) (i32.const 0) "abc"))"#);
-    let data = module::sections(&bad).unwrap().into_iter().find(|s| s.id == 11).unwrap().raw.to_vec();
+    let data = module::sections(&bad).unwrap().into_iter().find(|s| u8::from(s.id) == 11).unwrap().raw.to_vec();
     let output = with_section(&input, 11, &data);
     assert!(module::validate_output(&input, &output).is_err());
 }
@@ -99,7 +99,7 @@ fn sections_split_like_wasmparser() {
     let ours: Vec<(u8, Option<String>, usize, u64)> = module::sections(&bytes)
         .unwrap()
         .iter()
-        .map(|s| (s.id, s.custom_name.map(str::to_string), s.raw.len(), s.offset))
+        .map(|s| (u8::from(s.id), s.custom_name.map(str::to_string), s.raw.len(), s.offset))
         .collect();
     let mut theirs = Vec::new();
     let mut start = 8u64;

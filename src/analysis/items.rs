@@ -3,6 +3,7 @@
 //! what it uses. Imported items come first in each space, as in the binary.
 
 use crate::error::{Error, Result};
+use crate::module;
 use wasmparser::{
     CompositeInnerType, ConstExpr, Data, Element, Export, FunctionBody, GlobalType, Import,
     Parser, Payload, RecGroup, TableType, TagType, TypeRef,
@@ -47,19 +48,19 @@ impl<'a> ModuleItems<'a> {
     /// Reads an already validated module.
     pub fn read(bytes: &'a [u8]) -> Result<Self> {
         let malformed = |e: wasmparser::BinaryReaderError| Error::malformed(&e);
-        let mut items = ModuleItems::default();
+        // Imports, exports, the start function and data from the shared reader;
+        // the index spaces' own sections from the parser below.
+        let facts = module::Facts::read(&module::sections(bytes)?)?;
+        let mut items = ModuleItems { exports: facts.exports, start: facts.start, data: facts.data, ..ModuleItems::default() };
+        for import in facts.imports {
+            items.add_import(&import);
+            items.imports.push(import);
+        }
         for payload in Parser::new(0).parse_all(bytes) {
             match payload.map_err(malformed)? {
                 Payload::TypeSection(reader) => {
                     for group in reader {
                         items.rec_groups.push(group.map_err(malformed)?);
-                    }
-                }
-                Payload::ImportSection(reader) => {
-                    for import in reader.into_imports() {
-                        let import = import.map_err(malformed)?;
-                        items.add_import(&import);
-                        items.imports.push(import);
                     }
                 }
                 Payload::FunctionSection(reader) => {
@@ -89,12 +90,6 @@ impl<'a> ModuleItems<'a> {
                         items.globals.push(GlobalItem { ty: global.ty, init: Some(global.init_expr) });
                     }
                 }
-                Payload::ExportSection(reader) => {
-                    for export in reader {
-                        items.exports.push(export.map_err(malformed)?);
-                    }
-                }
-                Payload::StartSection { func, .. } => items.start = Some(func),
                 Payload::ElementSection(reader) => {
                     for element in reader {
                         items.elements.push(element.map_err(malformed)?);
@@ -103,11 +98,6 @@ impl<'a> ModuleItems<'a> {
                 Payload::CodeSectionEntry(body) => items.bodies.push(body),
                 Payload::CustomSection(reader) if reader.name() == "name" => {
                     items.name_section = Some((reader.data(), reader.data_offset()));
-                }
-                Payload::DataSection(reader) => {
-                    for data in reader {
-                        items.data.push(data.map_err(malformed)?);
-                    }
                 }
                 _ => {}
             }

@@ -273,6 +273,12 @@ impl Scanner {
     }
 }
 
+/// `module::validate`, scanning each function body for what it mentions in the
+/// same read of its operators: one scan per body, in order.
+pub fn validate_and_scan(bytes: &[u8]) -> crate::error::Result<Vec<BodyScanResult>> {
+    crate::module::validate_visiting(bytes, Scanner::default, |scanner, func, body| scanner.validate_and_scan(func, body))
+}
+
 /// Scans every body, for when validation did not scan them already.
 fn scan_bodies(items: &ModuleItems<'_>) -> Vec<BodyScanResult> {
     let code_bytes = items.bodies.iter().map(|b| b.as_bytes().len()).sum();
@@ -412,7 +418,7 @@ mod tests {
     /// Each body's sites, as validation's scan and the plain scan find them.
     fn sites_of(text: &str) -> Vec<Option<Vec<u32>>> {
         let bytes = wat::parse_str(text).unwrap();
-        let validated: Vec<_> = crate::module::validate_and_scan(&bytes).unwrap().into_iter().map(|s| s.unwrap().sites).collect();
+        let validated: Vec<_> = super::validate_and_scan(&bytes).unwrap().into_iter().map(|s| s.unwrap().sites).collect();
         let items = ModuleItems::read(&bytes).unwrap();
         let plain: Vec<_> = scan_bodies(&items).into_iter().map(|s| s.unwrap().sites).collect();
         assert_eq!(validated, plain);

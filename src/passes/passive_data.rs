@@ -42,15 +42,13 @@
 //! section is copied raw. In V8 `start`/`deferred` make no steady-state difference
 //! (the engine keeps the module bytes), see the README's passive-data section.
 
-use super::section_splice::{append_entries, section, Edits};
 use crate::error::{Error, Result};
-use crate::module::{self, Section};
+use crate::module::{self, append_entries, raw_section, Edits, Section, SectionId};
 use crate::options::{Options, PassiveData};
+use crate::policy::{self, CodePositions};
 use crate::report::{Step, StepStatus};
 use wasm_encoder::{Encode, Function};
-use wasmparser::{
-    CompositeInnerType, DataKind, ExternalKind, MemoryType, Parser, Payload, TypeRef,
-};
+use wasmparser::{CompositeInnerType, DataKind, TypeSectionReader};
 
 pub const PASS: &str = "passive-data";
 /// The export `deferred` and `sidecar` add; the loader calls it after instantiation.
@@ -90,12 +88,6 @@ pub struct Output {
     pub step: Step,
 }
 
-struct Memory {
-    ty: MemoryType,
-    import: Option<(String, String)>,
-    export: Option<String>,
-}
-
 struct Segment<'a> {
     /// `None` for passive segments.
     active: Option<Active<'a>>,
@@ -111,9 +103,11 @@ struct Active<'a> {
     constant: Option<u64>,
 }
 
+/// `module::Facts`, plus the segments as this pass rewrites them and what adding
+/// a `(func)` type needs.
 #[derive(Default)]
 struct Facts<'a> {
-    memories: Vec<Memory>,
+    memories: Vec<module::Memory<'a>>,
     segments: Vec<Segment<'a>>,
     funcs: u32,
     globals: u32,
@@ -121,7 +115,7 @@ struct Facts<'a> {
     /// A plain `(func)` type, if the module has one.
     empty_func_type: Option<u32>,
     start: Option<u32>,
-    export_names: Vec<String>,
+    export_names: Vec<&'a str>,
     has_datacount: bool,
 }
 
@@ -141,15 +135,10 @@ pub fn unless_a_growing_sidecar(out: Output, input_len: usize) -> Output {
         Some(bytes) if out.sidecar.is_some() && bytes.len() >= input_len => Output {
             bytes: None,
             sidecar: None,
-            step: Step {
-                pass: PASS,
-                status: StepStatus::Unchanged,
-                detail: format!(
+            step: Step::unchanged(PASS, format!(
                     "kept the segments in the module: moving them out would grow it ({input_len} → {} B), the initialiser outweighing the data",
                     bytes.len()
-                ),
-                bytes_saved: 0,
-            },
+                )),
         },
         _ => out,
     }
@@ -160,12 +149,7 @@ pub fn run(bytes: &[u8], options: &Options) -> Result<Output> {
         Ok(Output {
             bytes: None,
             sidecar: None,
-            step: Step {
-                pass: PASS,
-                status,
-                detail,
-                bytes_saved: 0,
-            },
+            step: Step::not_applied(PASS, status, detail),
         })
     };
     let mode = options.passive_data;
@@ -186,7 +170,7 @@ pub fn run(bytes: &[u8], options: &Options) -> Result<Output> {
             format!("custom section `{name}` points at byte offsets the new sections would shift"),
         );
     }
-    let facts = Facts::read(bytes).map_err(|e| Error::malformed(&e))?;
+    let facts = Facts::read(bytes, &sections)?;
     let active: Vec<u32> = (0..facts.segments.len() as u32)
         .filter(|&i| facts.segments[i as usize].active.is_some())
         .collect();
@@ -194,7 +178,7 @@ pub fn run(bytes: &[u8], options: &Options) -> Result<Output> {
         return unchanged(StepStatus::Unchanged, "no active data segment".into());
     }
     let needs_init_export = mode != PassiveData::Start;
-    if needs_init_export && facts.export_names.iter().any(|n| n == INIT_EXPORT) {
+    if needs_init_export && facts.export_names.iter().any(|&n| n == INIT_EXPORT) {
         return unchanged(
             StepStatus::Skipped,
             format!("the module already exports `{INIT_EXPORT}`"),
@@ -247,12 +231,7 @@ pub fn run(bytes: &[u8], options: &Options) -> Result<Output> {
         }
     };
     let (output, sidecar) = rewrite(&sections, &facts, &plan);
-    let step = Step {
-        pass: PASS,
-        status: StepStatus::Applied,
-        detail,
-        bytes_saved: bytes.len() as i64 - output.len() as i64,
-    };
+    let step = Step::applied(PASS, detail, bytes.len() as i64 - output.len() as i64);
     Ok(Output {
         bytes: Some(output),
         sidecar,
@@ -260,10 +239,11 @@ pub fn run(bytes: &[u8], options: &Options) -> Result<Output> {
     })
 }
 
+/// Custom sections whose code positions the new sections and function would
+/// shift: section-relative ones. Body-relative ones (branch hints) stay right, as
+/// every existing body and function index does.
 fn points_at_code(name: &str) -> bool {
-    name.starts_with(".debug_")
-        || matches!(name, "sourceMappingURL" | "external_debug_info")
-        || module::is_object_file_section(name)
+    policy::code_positions(name) == Some(CodePositions::SectionRelative)
 }
 
 struct Plan {
@@ -376,11 +356,7 @@ fn movable(
 }
 
 fn rewrite(sections: &[Section<'_>], facts: &Facts<'_>, plan: &Plan) -> (Vec<u8>, Option<Sidecar>) {
-    let find = |id: u8| {
-        sections
-            .iter()
-            .find(|s| s.custom_name.is_none() && s.id == id)
-    };
+    let find = |id: SectionId| sections.iter().find(|s| s.is(id));
     let mut edits = Edits::default();
     let mut sidecar = None;
     let mut data = Vec::new();
@@ -408,11 +384,8 @@ fn rewrite(sections: &[Section<'_>], facts: &Facts<'_>, plan: &Plan) -> (Vec<u8>
             let a = segment.active.as_ref().unwrap();
             let memory = &facts.memories[a.memory as usize];
             let memory_ref = match (&memory.export, &memory.import) {
-                (Some(name), _) => MemoryRef::Export(name.clone()),
-                (None, Some((module, name))) => MemoryRef::Import {
-                    module: module.clone(),
-                    name: name.clone(),
-                },
+                (Some(name), _) => MemoryRef::Export(name.to_string()),
+                (None, Some((module, name))) => MemoryRef::Import { module: module.to_string(), name: name.to_string() },
                 (None, None) => unreachable!("plan_sidecar keeps segments of unreachable memories"),
             };
             placements.push(Placement {
@@ -428,7 +401,7 @@ fn rewrite(sections: &[Section<'_>], facts: &Facts<'_>, plan: &Plan) -> (Vec<u8>
             data.extend_from_slice(segment.raw);
         }
     }
-    edits.set(module::DATA_SECTION, section(module::DATA_SECTION, &data));
+    edits.set(SectionId::Data, raw_section(SectionId::Data, &data));
     if !plan.moved.is_empty() {
         let init_export = plan.init.map(|_| INIT_EXPORT.to_string());
         sidecar = Some(Sidecar {
@@ -440,39 +413,36 @@ fn rewrite(sections: &[Section<'_>], facts: &Facts<'_>, plan: &Plan) -> (Vec<u8>
     if !plan.passive.is_empty() && !facts.has_datacount {
         let mut count = Vec::new();
         (facts.segments.len() as u32).encode(&mut count);
-        edits.set(12, section(12, &count));
+        edits.set(SectionId::DataCount, raw_section(SectionId::DataCount, &count));
     }
     if let Some(init) = plan.init {
         let func = facts.funcs;
         let ty = facts.empty_func_type.unwrap_or_else(|| {
-            edits.set(1, append_entries(1, find(1), 1, &[0x60, 0x00, 0x00]));
+            edits.set(SectionId::Type, append_entries(SectionId::Type, find(SectionId::Type), 1, &[0x60, 0x00, 0x00]));
             facts.types
         });
         let mut entry = Vec::new();
         ty.encode(&mut entry);
-        edits.set(3, append_entries(3, find(3), 1, &entry));
+        edits.set(SectionId::Function, append_entries(SectionId::Function, find(SectionId::Function), 1, &entry));
         let guard = (init == Init::Exported).then_some(facts.globals);
         let mut body = Vec::new();
         init_function(facts, plan, guard).encode(&mut body);
-        edits.set(10, append_entries(10, find(10), 1, &body));
+        edits.set(SectionId::Code, append_entries(SectionId::Code, find(SectionId::Code), 1, &body));
         match init {
             Init::Start => {
                 let mut start = Vec::new();
                 func.encode(&mut start);
-                edits.set(8, section(8, &start));
+                edits.set(SectionId::Start, raw_section(SectionId::Start, &start));
             }
             Init::Exported => {
                 // i32, mutable, initialised by `i32.const 0`.
-                edits.set(
-                    6,
-                    append_entries(6, find(6), 1, &[0x7f, 0x01, 0x41, 0x00, 0x0b]),
-                );
+                edits.set(SectionId::Global, append_entries(SectionId::Global, find(SectionId::Global), 1, &[0x7f, 0x01, 0x41, 0x00, 0x0b]));
                 let mut export = Vec::new();
                 INIT_EXPORT.encode(&mut export);
                 export.push(0x00);
                 func.encode(&mut export);
-                edits.set(7, append_entries(7, find(7), 1, &export));
-                edits.remove(8);
+                edits.set(SectionId::Export, append_entries(SectionId::Export, find(SectionId::Export), 1, &export));
+                edits.remove(SectionId::Start);
             }
         }
     }
@@ -509,97 +479,50 @@ fn init_function(facts: &Facts<'_>, plan: &Plan, guard: Option<u32>) -> Function
 }
 
 impl<'a> Facts<'a> {
-    fn read(bytes: &'a [u8]) -> std::result::Result<Self, wasmparser::BinaryReaderError> {
-        let mut facts = Facts::default();
-        let mut memory_exports = Vec::new();
-        for payload in Parser::new(0).parse_all(bytes) {
-            match payload? {
-                Payload::TypeSection(reader) => {
-                    for group in reader {
-                        let group = group?;
-                        let size = group.types().len() as u32;
-                        let plain_empty = !group.is_explicit_rec_group()
-                            && group.types().all(|t| {
-                                t.is_final
-                                    && t.supertype_idxs.is_empty()
-                                    && !t.composite_type.shared
-                                    && matches!(&t.composite_type.inner, CompositeInnerType::Func(f) if f.params().is_empty() && f.results().is_empty())
-                            });
-                        if plain_empty && facts.empty_func_type.is_none() {
-                            facts.empty_func_type = Some(facts.types);
-                        }
-                        facts.types += size;
-                    }
+    fn read(bytes: &'a [u8], sections: &[Section<'a>]) -> Result<Self> {
+        let malformed = |e: wasmparser::BinaryReaderError| Error::malformed(&e);
+        let module = module::Facts::read(sections)?;
+        let mut facts = Facts {
+            funcs: module.funcs,
+            globals: module.globals,
+            start: module.start,
+            has_datacount: module.has_data_count,
+            export_names: module.exports.iter().map(|e| e.name).collect(),
+            ..Facts::default()
+        };
+        if let Some(types) = sections.iter().find(|s| s.is(SectionId::Type)) {
+            for group in TypeSectionReader::new(types.content_reader()?).map_err(malformed)? {
+                let group = group.map_err(malformed)?;
+                let size = group.types().len() as u32;
+                let plain_empty = !group.is_explicit_rec_group()
+                    && group.types().all(|t| {
+                        t.is_final
+                            && t.supertype_idxs.is_empty()
+                            && !t.composite_type.shared
+                            && matches!(&t.composite_type.inner, CompositeInnerType::Func(f) if f.params().is_empty() && f.results().is_empty())
+                    });
+                if plain_empty && facts.empty_func_type.is_none() {
+                    facts.empty_func_type = Some(facts.types);
                 }
-                Payload::ImportSection(reader) => {
-                    for import in reader.into_imports() {
-                        let import = import?;
-                        match import.ty {
-                            TypeRef::Func(_) | TypeRef::FuncExact(_) => facts.funcs += 1,
-                            TypeRef::Global(_) => facts.globals += 1,
-                            TypeRef::Memory(ty) => facts.memories.push(Memory {
-                                ty,
-                                import: Some((import.module.to_string(), import.name.to_string())),
-                                export: None,
-                            }),
-                            _ => {}
-                        }
-                    }
-                }
-                Payload::FunctionSection(reader) => facts.funcs += reader.count(),
-                Payload::GlobalSection(reader) => facts.globals += reader.count(),
-                Payload::MemorySection(reader) => {
-                    for ty in reader {
-                        facts.memories.push(Memory {
-                            ty: ty?,
-                            import: None,
-                            export: None,
-                        });
-                    }
-                }
-                Payload::ExportSection(reader) => {
-                    for export in reader {
-                        let export = export?;
-                        if export.kind == ExternalKind::Memory {
-                            memory_exports.push((export.index, export.name.to_string()));
-                        }
-                        facts.export_names.push(export.name.to_string());
-                    }
-                }
-                Payload::StartSection { func, .. } => facts.start = Some(func),
-                Payload::DataCountSection { .. } => facts.has_datacount = true,
-                Payload::DataSection(reader) => {
-                    for data in reader {
-                        let data = data?;
-                        let active = match data.kind {
-                            DataKind::Passive => None,
-                            DataKind::Active {
-                                memory_index,
-                                offset_expr,
-                            } => {
-                                let mut reader = offset_expr.get_binary_reader();
-                                let code = reader.read_bytes(reader.bytes_remaining())?;
-                                Some(Active {
-                                    memory: memory_index,
-                                    offset_code: &code[..code.len() - 1],
-                                    constant: module::constant_offset(&offset_expr),
-                                })
-                            }
-                        };
-                        facts.segments.push(Segment {
-                            active,
-                            data: data.data,
-                            raw: &bytes[data.range.start as usize..data.range.end as usize],
-                        });
-                    }
-                }
-                _ => {}
+                facts.types += size;
             }
         }
-        for (index, name) in memory_exports {
-            let memory = &mut facts.memories[index as usize];
-            memory.export.get_or_insert(name);
+        for data in &module.data {
+            let active = match &data.kind {
+                DataKind::Passive => None,
+                DataKind::Active { memory_index, offset_expr } => {
+                    let mut reader = offset_expr.get_binary_reader();
+                    let code = reader.read_bytes(reader.bytes_remaining()).map_err(malformed)?;
+                    Some(Active {
+                        memory: *memory_index,
+                        offset_code: &code[..code.len() - 1],
+                        constant: module::constant_offset(offset_expr),
+                    })
+                }
+            };
+            facts.segments.push(Segment { active, data: data.data, raw: &bytes[data.range.start as usize..data.range.end as usize] });
         }
+        facts.memories = module.memories;
         Ok(facts)
     }
 }

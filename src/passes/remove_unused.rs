@@ -30,22 +30,22 @@ use super::PassResult;
 use crate::analysis::items::ModuleItems;
 use crate::analysis::used::{index_site, used_items, BodyScanResult, HighestRefs, SiteIndex, Used};
 use crate::error::Result;
-use crate::module::{self, Section};
+use crate::module::{self, encode, rewrite_names as rewrite_names_with, Edits, NameMaps, Section, SectionId};
 use crate::options::Options;
-use crate::passes::never_worse::under_noise_floor;
-use crate::report::{Step, StepStatus};
+use crate::policy::{self, under_noise_floor};
+use crate::report::Step;
 use wasm_encoder::reencode::{Error as ReencodeError, Reencode};
-use wasmparser::{ExternalKind, TypeRef};
+use wasmparser::ExternalKind;
 
 pub const PASS: &str = "remove-unused";
-const REMOVED: u32 = u32::MAX;
+const REMOVED: u32 = module::REMOVED;
 
 pub fn run(bytes: &[u8], options: &Options) -> Result<PassResult> {
     run_scanned(bytes, options, None)
 }
 
 /// `run`, given the bodies' scans from validating `bytes` (or a module with the
-/// same code: see `module::validate_and_scan`), so they are not read again.
+/// same code: see `analysis::used::validate_and_scan`), so they are not read again.
 pub fn run_scanned(bytes: &[u8], options: &Options, scans: Option<Vec<BodyScanResult>>) -> Result<PassResult> {
     let skipped = |why: String| Ok(PassResult { bytes: None, step: Step::skipped(PASS, why) });
     if !options.dce {
@@ -62,7 +62,7 @@ pub fn run_scanned(bytes: &[u8], options: &Options, scans: Option<Vec<BodyScanRe
     };
     let maps = IndexMaps::new(&used);
     if maps.is_identity() {
-        let step = Step { pass: PASS, status: StepStatus::Unchanged, detail: "nothing unused".into(), bytes_saved: 0 };
+        let step = Step::unchanged(PASS, "nothing unused");
         return Ok(PassResult { bytes: None, step });
     }
     // Below the noise floor a removal is not worth rewriting the module for (never-
@@ -71,29 +71,22 @@ pub fn run_scanned(bytes: &[u8], options: &Options, scans: Option<Vec<BodyScanRe
     if let Some(floor) = under_noise_floor(bytes, most_saved)? {
         let why = format!(
             "kept what is unused ({}): removing it saves at most {most_saved} B, under the noise floor of ≈ {floor} B",
-            maps.describe_removed(&items).trim_start_matches("removed "),
+            maps.describe_removed().trim_start_matches("removed "),
         );
-        return Ok(PassResult { bytes: None, step: Step { pass: PASS, status: StepStatus::Unchanged, detail: why, bytes_saved: 0 } });
+        return Ok(PassResult { bytes: None, step: Step::unchanged(PASS, why) });
     }
     let output = match rewrite(&sections, &items, &used, &maps) {
         Ok(output) => output,
         Err(e) => return skipped(format!("cannot re-encode the module: {e}")),
     };
-    let step = Step {
-        pass: PASS,
-        status: StepStatus::Applied,
-        detail: maps.describe_removed(&items),
-        bytes_saved: bytes.len() as i64 - output.len() as i64,
-    };
+    let step = Step::applied(PASS, maps.describe_removed(), bytes.len() as i64 - output.len() as i64);
     Ok(PassResult { bytes: Some(output), step })
 }
 
-/// Custom sections that hold code offsets or indices we do not rewrite.
+/// Custom sections that hold code positions we do not rewrite: removal renumbers
+/// functions and rewrites bodies, so positions of every kind would break.
 fn refers_to_code(name: &str) -> bool {
-    name.starts_with(".debug_")
-        || name.starts_with("metadata.code.")
-        || matches!(name, "sourceMappingURL" | "external_debug_info")
-        || module::is_object_file_section(name)
+    policy::code_positions(name).is_some()
 }
 
 /// Old index → new index for every space; `REMOVED` for what goes.
@@ -211,11 +204,9 @@ impl IndexMaps {
         funcs + elems + types + small
     }
 
-    fn describe_removed(&self, items: &ModuleItems<'_>) -> String {
-        let imported_funcs = self.funcs[..items.imported_funcs as usize].iter().filter(|&&i| i == REMOVED).count();
+    fn describe_removed(&self) -> String {
         let parts = [
-            (removed_count(&self.funcs) - imported_funcs, "functions"),
-            (imported_funcs, "imported functions"),
+            (removed_count(&self.funcs), "functions"),
             (removed_count(&self.globals), "globals"),
             (removed_count(&self.tables), "tables"),
             (removed_count(&self.tags), "tags"),
@@ -276,44 +267,35 @@ fn mapped(map: &[u32], index: u32, what: &str) -> Hooked {
 
 type Rewritten = Result<Vec<u8>, ReencodeError<String>>;
 
-fn encoded(section: &impl wasm_encoder::Section) -> Vec<u8> {
-    let mut out = Vec::new();
-    section.append_to(&mut out);
-    out
-}
-
 /// Writes the module with the maps applied; sections that do not change are raw.
 fn rewrite(sections: &[Section<'_>], items: &ModuleItems<'_>, used: &Used, maps: &IndexMaps) -> Rewritten {
-    let mut out: Vec<Vec<u8>> = Vec::with_capacity(sections.len() + 1);
+    let mut edits = Edits::default();
     let missing_declarations = undeclared_ref_funcs(items, used, maps);
-    // A new element section, when needed, goes once, where the binary order puts it:
-    // before the first of DataCount, code and data.
-    let mut needs_element_section = !missing_declarations.is_empty() && !sections.iter().any(|s| s.id == 9);
-    for section in sections {
-        if needs_element_section && matches!(section.id, 10..=12) {
-            let mut elements = wasm_encoder::ElementSection::new();
-            declare(&mut elements, &missing_declarations);
-            out.push(encoded(&elements));
-            needs_element_section = false;
-        }
-        let rewritten = match section.id {
-            1 if maps.first_changed.ty != UNCHANGED => Some(rewrite_types(items, maps)?),
-            2 => rewrite_imports(items, maps)?,
-            3 => Some(rewrite_functions(items, maps)?),
-            4 => Some(rewrite_tables(items, maps)?),
-            6 => Some(rewrite_globals(items, maps)?),
-            7 => Some(rewrite_exports(items, maps)?),
-            8 => Some(encoded(&wasm_encoder::StartSection { function_index: mapped(&maps.funcs, items.start.unwrap(), "function")? })),
-            9 => Some(rewrite_elements(items, maps, &missing_declarations)?),
-            10 => Some(rewrite_code(items, used, maps)?),
-            11 if maps.first_changed.global != UNCHANGED => Some(rewrite_data(items, maps)?),
-            13 => Some(rewrite_tags(items, maps)?),
-            0 if section.custom_name == Some("name") => Some(rewrite_names(items, maps)?),
-            _ => None,
-        };
-        out.push(rewritten.unwrap_or_else(|| section.raw.to_vec()));
+    if !missing_declarations.is_empty() && !sections.iter().any(|s| s.is(SectionId::Element)) {
+        // `Edits` puts the new element section where the binary order does.
+        let mut elements = wasm_encoder::ElementSection::new();
+        declare(&mut elements, &missing_declarations);
+        edits.set(SectionId::Element, encode(&elements));
     }
-    Ok(module::assemble(out.iter().map(Vec::as_slice)))
+    for section in sections {
+        let rewritten = match section.id {
+            SectionId::Type if maps.first_changed.ty != UNCHANGED => rewrite_types(items, maps)?,
+            SectionId::Import if maps.first_changed.ty != UNCHANGED => rewrite_imports(items, maps)?,
+            SectionId::Function => rewrite_functions(items, maps)?,
+            SectionId::Table => rewrite_tables(items, maps)?,
+            SectionId::Global => rewrite_globals(items, maps)?,
+            SectionId::Export => rewrite_exports(items, maps)?,
+            SectionId::Start => encode(&wasm_encoder::StartSection { function_index: mapped(&maps.funcs, items.start.unwrap(), "function")? }),
+            SectionId::Element => rewrite_elements(items, maps, &missing_declarations)?,
+            SectionId::Code => rewrite_code(items, used, maps)?,
+            SectionId::Data if maps.first_changed.global != UNCHANGED => rewrite_data(items, maps)?,
+            SectionId::Tag => rewrite_tags(items, maps)?,
+            SectionId::Custom if section.custom_name == Some("name") => rewrite_names(items, maps)?,
+            _ => continue,
+        };
+        edits.replace(section, rewritten);
+    }
+    Ok(edits.apply(sections))
 }
 
 fn rewrite_types(items: &ModuleItems<'_>, maps: &IndexMaps) -> Rewritten {
@@ -324,35 +306,18 @@ fn rewrite_types(items: &ModuleItems<'_>, maps: &IndexMaps) -> Rewritten {
             renumber.parse_recursive_type_group(types.ty(), group.clone())?;
         }
     }
-    Ok(encoded(&types))
+    Ok(encode(&types))
 }
 
-fn rewrite_imports(items: &ModuleItems<'_>, maps: &IndexMaps) -> Result<Option<Vec<u8>>, ReencodeError<String>> {
+/// Imports are roots (`analysis::used`): none is ever dropped, so the section
+/// changes only when type numbers do.
+fn rewrite_imports(items: &ModuleItems<'_>, maps: &IndexMaps) -> Rewritten {
     let mut renumber = renumbering(maps);
     let mut imports = wasm_encoder::ImportSection::new();
-    let (mut func, mut table, mut global, mut tag) = (0usize, 0usize, 0usize, 0usize);
-    let mut changed = maps.first_changed.ty != UNCHANGED;
     for import in &items.imports {
-        let kept = match import.ty {
-            TypeRef::Func(_) | TypeRef::FuncExact(_) => next_kept(&maps.funcs, &mut func),
-            TypeRef::Table(_) => next_kept(&maps.tables, &mut table),
-            TypeRef::Global(_) => next_kept(&maps.globals, &mut global),
-            TypeRef::Tag(_) => next_kept(&maps.tags, &mut tag),
-            TypeRef::Memory(_) => true,
-        };
-        if kept {
-            imports.import(import.module, import.name, renumber.entity_type(import.ty)?);
-        } else {
-            changed = true;
-        }
+        imports.import(import.module, import.name, renumber.entity_type(import.ty)?);
     }
-    Ok(changed.then(|| encoded(&imports)))
-}
-
-/// Whether the next entry of a space is kept, advancing the cursor.
-fn next_kept(map: &[u32], cursor: &mut usize) -> bool {
-    *cursor += 1;
-    map[*cursor - 1] != REMOVED
+    Ok(encode(&imports))
 }
 
 fn rewrite_functions(items: &ModuleItems<'_>, maps: &IndexMaps) -> Rewritten {
@@ -363,7 +328,7 @@ fn rewrite_functions(items: &ModuleItems<'_>, maps: &IndexMaps) -> Rewritten {
             functions.function(mapped(&maps.types, items.funcs[index], "type")?);
         }
     }
-    Ok(encoded(&functions))
+    Ok(encode(&functions))
 }
 
 fn rewrite_tables(items: &ModuleItems<'_>, maps: &IndexMaps) -> Rewritten {
@@ -379,7 +344,7 @@ fn rewrite_tables(items: &ModuleItems<'_>, maps: &IndexMaps) -> Rewritten {
             None => tables.table(ty),
         };
     }
-    Ok(encoded(&tables))
+    Ok(encode(&tables))
 }
 
 fn rewrite_globals(items: &ModuleItems<'_>, maps: &IndexMaps) -> Rewritten {
@@ -392,7 +357,7 @@ fn rewrite_globals(items: &ModuleItems<'_>, maps: &IndexMaps) -> Rewritten {
         let init = global.init.clone().expect("defined globals have an initialiser");
         globals.global(renumber.global_type(global.ty)?, &renumber.const_expr(init)?);
     }
-    Ok(encoded(&globals))
+    Ok(encode(&globals))
 }
 
 fn rewrite_tags(items: &ModuleItems<'_>, maps: &IndexMaps) -> Rewritten {
@@ -403,7 +368,7 @@ fn rewrite_tags(items: &ModuleItems<'_>, maps: &IndexMaps) -> Rewritten {
             tags.tag(renumber.tag_type(*tag)?);
         }
     }
-    Ok(encoded(&tags))
+    Ok(encode(&tags))
 }
 
 fn rewrite_exports(items: &ModuleItems<'_>, maps: &IndexMaps) -> Rewritten {
@@ -412,7 +377,7 @@ fn rewrite_exports(items: &ModuleItems<'_>, maps: &IndexMaps) -> Rewritten {
     for export in &items.exports {
         renumber.parse_export(&mut exports, *export)?;
     }
-    Ok(encoded(&exports))
+    Ok(encode(&exports))
 }
 
 fn rewrite_elements(items: &ModuleItems<'_>, maps: &IndexMaps, missing_declarations: &[u32]) -> Rewritten {
@@ -424,7 +389,7 @@ fn rewrite_elements(items: &ModuleItems<'_>, maps: &IndexMaps, missing_declarati
         }
     }
     declare(&mut elements, missing_declarations);
-    Ok(encoded(&elements))
+    Ok(encode(&elements))
 }
 
 /// Adds a declarative segment for functions `ref.func` names in code that no
@@ -498,7 +463,7 @@ fn rewrite_code(items: &ModuleItems<'_>, used: &Used, maps: &IndexMaps) -> Rewri
             None => code.raw(body.as_bytes()),
         };
     }
-    Ok(encoded(&code))
+    Ok(encode(&code))
 }
 
 /// A body in which only function and global numbers change, all of them at its
@@ -600,67 +565,20 @@ fn rewrite_data(items: &ModuleItems<'_>, maps: &IndexMaps) -> Rewritten {
     for segment in &items.data {
         renumber.parse_data(&mut data, segment.clone())?;
     }
-    Ok(encoded(&data))
+    Ok(encode(&data))
 }
 
 /// The name section with removed entries dropped and the rest renumbered.
 fn rewrite_names(items: &ModuleItems<'_>, maps: &IndexMaps) -> Rewritten {
-    use wasmparser::Name;
-    let (data, offset) = items.name_section.expect("a name section was seen");
-    let reader = wasmparser::NameSectionReader::new(wasmparser::BinaryReader::new(data, offset));
-    let mut names = wasm_encoder::NameSection::new();
-    let same: &[u32] = &[];
-    for subsection in reader {
-        match subsection? {
-            Name::Module { name, .. } => names.module(name),
-            Name::Function(map) => names.functions(&kept_names(map, &maps.funcs)?),
-            Name::Local(map) => names.locals(&kept_indirect_names(map, &maps.funcs)?),
-            Name::Label(map) => names.labels(&kept_indirect_names(map, &maps.funcs)?),
-            Name::Type(map) => names.types(&kept_names(map, &maps.types)?),
-            Name::Table(map) => names.tables(&kept_names(map, &maps.tables)?),
-            Name::Memory(map) => names.memories(&kept_names(map, same)?),
-            Name::Global(map) => names.globals(&kept_names(map, &maps.globals)?),
-            Name::Element(map) => names.elements(&kept_names(map, &maps.elems)?),
-            Name::Data(map) => names.data(&kept_names(map, same)?),
-            Name::Tag(map) => names.tags(&kept_names(map, &maps.tags)?),
-            Name::Field(map) => names.fields(&kept_indirect_names(map, &maps.types)?),
-            Name::Parameter(map) => names.parameters(&kept_indirect_names(map, &maps.types)?),
-            Name::TagParameter(map) => names.tag_parameters(&kept_indirect_names(map, &maps.tags)?),
-            Name::Unknown { ty, data, .. } => names.raw(ty, data),
-        }
-    }
-    Ok(encoded(&names))
-}
-
-/// Looks an index up in `map`; an empty map means the space is not renumbered.
-fn renamed(map: &[u32], index: u32) -> Option<u32> {
-    if map.is_empty() {
-        return Some(index);
-    }
-    map.get(index as usize).copied().filter(|&new| new != REMOVED)
-}
-
-fn kept_names(map: wasmparser::NameMap<'_>, space: &[u32]) -> Result<wasm_encoder::NameMap, ReencodeError<String>> {
-    let mut out = wasm_encoder::NameMap::new();
-    for naming in map {
-        let naming = naming?;
-        if let Some(index) = renamed(space, naming.index) {
-            out.append(index, naming.name);
-        }
-    }
-    Ok(out)
-}
-
-fn kept_indirect_names(
-    map: wasmparser::IndirectNameMap<'_>,
-    space: &[u32],
-) -> Result<wasm_encoder::IndirectNameMap, ReencodeError<String>> {
-    let mut out = wasm_encoder::IndirectNameMap::new();
-    for naming in map {
-        let naming = naming?;
-        if let Some(index) = renamed(space, naming.index) {
-            out.append(index, &kept_names(naming.names, &[])?);
-        }
-    }
-    Ok(out)
+    let (payload, offset) = items.name_section.expect("a name section was seen");
+    let name_maps = NameMaps {
+        funcs: &maps.funcs,
+        types: &maps.types,
+        tables: &maps.tables,
+        globals: &maps.globals,
+        elems: &maps.elems,
+        tags: &maps.tags,
+        drop_data_names: false,
+    };
+    Ok(rewrite_names_with(payload, offset, &name_maps)?)
 }

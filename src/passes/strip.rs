@@ -21,8 +21,8 @@ use super::PassResult;
 use crate::error::Result;
 use crate::module::{self, Section};
 use crate::options::Options;
-use crate::passes::never_worse::under_noise_floor;
-use crate::report::{Step, StepStatus};
+use crate::policy::under_noise_floor;
+use crate::report::Step;
 
 pub const PASS: &str = "strip";
 
@@ -52,30 +52,15 @@ pub fn run(bytes: &[u8], options: &Options) -> Result<PassResult> {
         .iter()
         .partition(|s| s.custom_name.is_some_and(|name| drops(name, options)));
     if dropped.is_empty() {
-        let step = Step {
-            pass: PASS,
-            status: StepStatus::Unchanged,
-            detail: "no droppable custom sections".into(),
-            bytes_saved: 0,
-        };
+        let step = Step::unchanged(PASS, "no droppable custom sections");
         return Ok(PassResult { bytes: None, step });
     }
     let saved: u64 = dropped.iter().map(|s| s.raw.len() as u64).sum();
     if let Some(floor) = under_noise_floor(bytes, saved as usize)? {
-        let step = Step {
-            pass: PASS,
-            status: StepStatus::Unchanged,
-            detail: format!("kept {}: dropping saves {saved} B, under the noise floor of ≈ {floor} B", describe(&dropped)),
-            bytes_saved: 0,
-        };
+        let step = Step::unchanged(PASS, format!("kept {}: dropping saves {saved} B, under the noise floor of ≈ {floor} B", describe(&dropped)));
         return Ok(PassResult { bytes: None, step });
     }
-    let step = Step {
-        pass: PASS,
-        status: StepStatus::Applied,
-        detail: format!("dropped {}", describe(&dropped)),
-        bytes_saved: saved as i64,
-    };
+    let step = Step::applied(PASS, format!("dropped {}", describe(&dropped)), saved as i64);
     let output = module::assemble(kept.iter().map(|s| s.raw));
     Ok(PassResult { bytes: Some(output), step })
 }

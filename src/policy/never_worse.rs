@@ -3,7 +3,7 @@
 //!
 //! The wire is judged by the proxy codec (`crate::wire`, zstd level 1). The rule:
 //! keep the output when it is no bigger raw and smaller on the wire by at least
-//! `NOISE_FLOOR_PER_MILLE` of the input's wire size. A smaller win is within the
+//! `NOISE_FLOOR_WIRE_PER_MILLE` of the input's wire size. A smaller win is within the
 //! codecs' own noise: stripping a 77-byte `producers` section made resvg's
 //! brotli 11 output 0.1 KiB (0.015%) bigger, and no proxy predicts that, so such a
 //! change is not worth shipping and the input comes back instead. With
@@ -31,31 +31,16 @@
 
 use crate::error::Result;
 use crate::module::{self, Section};
-use crate::report::{Step, StepStatus};
+use crate::report::Step;
 use crate::wire;
+use super::NOISE_FLOOR_WIRE_PER_MILLE;
 use std::sync::atomic::{AtomicUsize, Ordering as AtomicOrdering};
 
 pub const PASS: &str = "never-worse";
 
-/// The least wire saving, in thousandths of the input's proxy size, worth shipping:
-/// ten times the brotli 11 noise measured on real modules.
-pub const NOISE_FLOOR_PER_MILLE: usize = 2;
-
 pub struct Verdict {
     pub keep_output: bool,
     pub step: Step,
-}
-
-/// The noise floor, if a change to `input` that saves at most `most_saved` bytes
-/// falls under it: never-worse would refuse such a change alone, so a pass need not
-/// spend a rewrite (and the validation after it) on it.
-pub fn under_noise_floor(input: &[u8], most_saved: usize) -> Result<Option<usize>> {
-    // The raw size bounds the wire size, so clearing the floor there settles it.
-    if most_saved * 1000 >= input.len() * NOISE_FLOOR_PER_MILLE {
-        return Ok(None);
-    }
-    let floor = wire::estimated_size(&[input])? * NOISE_FLOOR_PER_MILLE / 1000;
-    Ok((most_saved < floor).then_some(floor))
 }
 
 /// The proxy's idea of a whole module's wire size.
@@ -139,7 +124,7 @@ pub fn judge(input: &[u8], output: &[u8], allow_raw_growth: bool) -> Result<Verd
     let changed = changed_sections(&sections_in, &sections_out);
     // The raw size bounds the wire size, so a saving that clears the floor there
     // settles it: once the input's side shows that much, it need not be measured on.
-    let floor_at_raw = (raw_in * NOISE_FLOOR_PER_MILLE).div_ceil(1000).max(1);
+    let floor_at_raw = (raw_in * NOISE_FLOOR_WIRE_PER_MILLE).div_ceil(1000).max(1);
     let (wire_removed, wire_added) = changed_wire_sizes(&changed, floor_at_raw)?;
     let saved = wire_removed.bytes().saturating_sub(wire_added);
     let removed_text = match wire_removed {
@@ -147,22 +132,17 @@ pub fn judge(input: &[u8], output: &[u8], allow_raw_growth: bool) -> Result<Verd
         wire::Measured::AtLeast(n) => format!("≥ {n}"),
     };
     let sizes = format!("raw {raw_in} → {raw_out} B, zstd-1 of the changed sections {removed_text} → {wire_added} B");
-    let clears = |wire_in: usize| saved > 0 && saved * 1000 >= wire_in * NOISE_FLOOR_PER_MILLE;
+    let clears = |wire_in: usize| saved > 0 && saved * 1000 >= wire_in * NOISE_FLOOR_WIRE_PER_MILLE;
     let keep = clears(raw_in) || (saved > 0 && clears(wire_removed.bytes() + wire::estimated_size(&changed.kept)?));
     if keep {
-        let step = Step { pass: PASS, status: StepStatus::Unchanged, detail: format!("kept the result: {sizes}"), bytes_saved: 0 };
+        let step = Step::unchanged(PASS, format!("kept the result: {sizes}"));
         return Ok(Verdict { keep_output: true, step });
     }
-    let floor = NOISE_FLOOR_PER_MILLE as f64 / 10.0;
+    let floor = NOISE_FLOOR_WIRE_PER_MILLE as f64 / 10.0;
     Ok(refuse(raw_in, raw_out, format!("the result was not smaller on the wire by {floor}% or more, the codecs' noise ({sizes})")))
 }
 
 fn refuse(raw_in: usize, raw_out: usize, why: String) -> Verdict {
-    let step = Step {
-        pass: PASS,
-        status: StepStatus::Applied,
-        detail: format!("returned the input unchanged: {why}"),
-        bytes_saved: raw_out as i64 - raw_in as i64,
-    };
+    let step = Step::applied(PASS, format!("returned the input unchanged: {why}"), raw_out as i64 - raw_in as i64);
     Verdict { keep_output: false, step }
 }
