@@ -14,7 +14,7 @@ if [ -n "$(git -C "$root" status --porcelain --untracked-files=no)" ]; then
   echo "fresh-clone: note: uncommitted changes in $root are not in the clone" >&2
 fi
 
-# The clone sits alone in a new directory: nothing beside it, no ../shared.
+# The clone sits alone in a new directory: nothing beside it, no spec-suite checkout.
 base="$(mktemp -d)"
 dir="$base/clone"
 git clone -q --no-local "$root" "$dir" && git -C "$dir" checkout -q --detach "$head" || {
