@@ -80,6 +80,15 @@ export async function fileSize(file) {
   }
 }
 
+/** A request URL's path, percent-decoded; `null` for a URL that does not decode. */
+export function decodedPathname(url) {
+  try {
+    return decodeURIComponent(new URL(url, 'http://localhost').pathname)
+  } catch {
+    return null
+  }
+}
+
 /**
  * @param {string} root the directory to serve (the build's outDir)
  * @param {{ base?: string }} [options] the public base path (`config.base`)
@@ -92,12 +101,8 @@ export function precompressedMiddleware(root, { base = '/' } = {}) {
   return async function servePrecompressed(req, res, next) {
     try {
       if (req.method !== 'GET' && req.method !== 'HEAD') return next()
-      let pathname
-      try {
-        pathname = decodeURIComponent(new URL(req.url, 'http://localhost').pathname)
-      } catch {
-        return next() // a malformed URL is Vite's to answer
-      }
+      let pathname = decodedPathname(req.url)
+      if (pathname === null) return next() // a malformed URL is Vite's to answer
       if (pathname.endsWith('/')) pathname += 'index.html'
       if (prefix !== '/' && pathname.startsWith(prefix)) pathname = `/${pathname.slice(prefix.length)}`
       const file = path.join(dir, pathname)

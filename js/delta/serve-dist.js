@@ -7,7 +7,7 @@
 import { createReadStream } from 'node:fs'
 import { realpath, stat } from 'node:fs/promises'
 import path from 'node:path'
-import { CODINGS, chooseCoding, contentTypeOf } from '../compress/serve-precompressed.js'
+import { CODINGS, chooseCoding, contentTypeOf, decodedPathname } from '../compress/serve-precompressed.js'
 import { deltaResponder } from './serve.js'
 
 /** `bytes=a-b`, `bytes=a-` or `bytes=-n` for a file of `size`: `{ start, end }`, 'unsatisfiable', or null to ignore it. */
@@ -72,12 +72,8 @@ export function serveDist(dir, { base = '/' } = {}) {
     }
     try {
       if (req.method !== 'GET' && req.method !== 'HEAD') return pass()
-      let pathname
-      try {
-        pathname = decodeURIComponent(new URL(req.url, 'http://localhost').pathname)
-      } catch {
-        return pass()
-      }
+      let pathname = decodedPathname(req.url)
+      if (pathname === null) return pass()
       if (pathname.includes('\0')) return pass()
       if (!pathname.startsWith(prefix) && `${pathname}/` !== prefix) return pass()
       pathname = `/${pathname.slice(prefix.length)}`
