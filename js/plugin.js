@@ -17,7 +17,7 @@ import { addToWorkerBundles, isDuplicateInstance } from './workers.js'
 import { isServerBuild, serverAndLibraryPlugin } from './server-and-library.js'
 import { emitSidecar, sidecarExpression } from './sidecar.js'
 import { compressBundle } from './compress/bundle.js'
-import { defaultCacheDir, openCompressCache } from './compress/cache.js'
+import { defaultCacheDir, openCompressCache, sha256 } from './compress/cache.js'
 import { createCompressor } from './compress/pipeline.js'
 import { normalizePluginOptions } from './options.js'
 import { createCompressPool } from './compress/pool.js'
@@ -114,7 +114,8 @@ export default function wasmSqueeze(options = {}) {
         ctx.warn(`${err.message}; shipping the original bytes (set strict: true to fail the build instead)`)
       }
     }
-    const key = contentKey(wasm, result?.sidecar)
+    wasmHash ??= sha256(wasm) // hashed once: the asset key and the compression cache both use it
+    const key = contentKey(wasmHash, result?.sidecar)
     const twin = assets.get(key)
     if (twin) {
       if (!twin.sources.includes(relative)) twin.sources.push(relative)
@@ -310,9 +311,9 @@ export default function wasmSqueeze(options = {}) {
   return [main, urlReferences, serverAndLibrary]
 }
 
-/** What makes two emitted wasm the same asset: their bytes, and the sidecar the glue loads with them. */
-function contentKey(wasm, sidecar) {
-  const hash = createHash('sha256').update(wasm)
+/** What makes two emitted wasm the same asset: their bytes (by hash), and the sidecar the glue loads with them. */
+function contentKey(wasmHash, sidecar) {
+  const hash = createHash('sha256').update(wasmHash)
   if (sidecar) hash.update(sidecar.data).update(JSON.stringify(sidecar.placements ?? null)).update(String(sidecar.initExport))
   return hash.digest('hex')
 }
