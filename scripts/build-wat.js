@@ -1,12 +1,13 @@
 #!/usr/bin/env node
-// Compiles every `examples/**/*.wat` (or the paths given as arguments) to a
-// `.wasm` beside it, with the wabt npm package.
+// Compiles every `test/fixtures/**/*.wat` outside node_modules (or the paths
+// given as arguments) to a `.wasm` beside it, with the wabt npm package. The
+// tests build their fixture apps' wasm with it.
 //
 // The output deliberately carries what a real toolchain leaves behind: a `name`
 // section (wabt's `write_debug_names`) and a `producers` section saying which
-// tools made it. wasm-squeeze strips both, which is what the example shows off.
+// tools made it. wasm-squeeze strips both, which the tests check.
 //
-//   node scripts/build-wat.js                 # every examples/**/*.wat
+//   node scripts/build-wat.js                 # every test/fixtures/**/*.wat
 //   node scripts/build-wat.js path/to/x.wat   # just these
 import { readFile, readdir, rename, writeFile } from 'node:fs/promises'
 import { createRequire } from 'node:module'
@@ -15,9 +16,9 @@ import { fileURLToPath, pathToFileURL } from 'node:url'
 
 const require = createRequire(import.meta.url)
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
-const EXAMPLES = path.join(ROOT, 'examples')
+const FIXTURES = path.join(ROOT, 'test/fixtures')
 
-/** Post-MVP features the examples may use (all shipped in every current engine). */
+/** Post-MVP features the fixtures may use (all shipped in every current engine). */
 const FEATURES = {
   mutable_globals: true,
   sat_float_to_int: true,
@@ -115,7 +116,7 @@ export async function compileWat(text, filename = 'input.wat') {
 }
 
 /** Every `.wat` under `dir`, skipping node_modules and build output. */
-export async function findWatFiles(dir = EXAMPLES) {
+export async function findWatFiles(dir = FIXTURES) {
   const entries = await readdir(dir, { recursive: true, withFileTypes: true })
   return entries
     .filter((e) => e.isFile() && e.name.endsWith('.wat'))
@@ -125,7 +126,7 @@ export async function findWatFiles(dir = EXAMPLES) {
 }
 
 /**
- * Compiles each `.wat` to a `.wasm` beside it (every `examples/**\/*.wat` when
+ * Compiles each `.wat` to a `.wasm` beside it (every `test/fixtures/**\/*.wat` when
  * no paths are given). Files whose bytes would not change are left untouched.
  * @param {string[]} [paths]
  * @returns {Promise<{ wat: string, wasm: string, bytes: number }[]>}

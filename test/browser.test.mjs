@@ -19,7 +19,7 @@ import {
 } from './helpers/example.js'
 import { serve } from './helpers/serve.js'
 
-describe('examples/vite-app in Chromium', () => {
+describe('test/fixtures/vite-app in Chromium', () => {
   let out
   let wasmFiles
 

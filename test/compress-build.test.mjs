@@ -1,4 +1,4 @@
-// The compression pipeline in real Vite 8 and Vite 7 builds of examples/vite-app:
+// The compression pipeline in real Vite 8 and Vite 7 builds of test/fixtures/vite-app:
 // every sibling decodes to exactly its source with an independent decoder, the
 // bundle's other assets are compressed on request, the persistent cache makes a
 // warm build recompress nothing, and a corrupted, truncated or unusable cache never

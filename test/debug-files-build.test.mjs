@@ -1,4 +1,4 @@
-// The plugin's `debugFiles` option in real Vite 8 builds of examples/vite-app,
+// The plugin's `debugFiles` option in real Vite 8 builds of test/fixtures/vite-app,
 // whose wasm carry name sections: companions land outside dist/ by default,
 // listed in the report with the build_id they share with the shipped wasm; with
 // `serve: true` they land beside their wasm, which names them in

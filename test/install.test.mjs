@@ -1,7 +1,7 @@
 // `npm install -D wasm-squeeze` as a frontend project does it: the main package and
 // this machine's platform package are packed (staged with napi's own release
 // commands, scripts/pack-release.js: `npm run pack`), installed from the tarballs into a fresh copy
-// of examples/vite-app in the OS temp folder, with a PATH that has no Rust and no
+// of test/fixtures/vite-app in the OS temp folder, with a PATH that has no Rust and no
 // directory of this repo, then built with the project's own `vite build` and run in
 // Node and in Chromium. Vite itself comes from npm's cache (`--prefer-offline`).
 import './helpers/temp-cache.js'

@@ -1,4 +1,4 @@
-// examples/vite-app built with each passiveData mode and opened in Chromium: the
+// test/fixtures/vite-app built with each passiveData mode and opened in Chromium: the
 // page computes the same values as with the default build (its greeting comes out
 // of a data segment that start/deferred turn passive and sidecar moves out of the
 // module into an emitted `.data` asset the glue fetches and writes).
@@ -15,7 +15,7 @@ import { serve } from './helpers/serve.js'
 
 const MODES = ['start', 'deferred', 'sidecar']
 
-describe('examples/vite-app with passiveData in Chromium', () => {
+describe('test/fixtures/vite-app with passiveData in Chromium', () => {
   const outs = new Map()
 
   before(async () => {

@@ -1,4 +1,4 @@
-// Real production builds of examples/vite-app with Vite 8 (Rolldown) and
+// Real production builds of test/fixtures/vite-app with Vite 8 (Rolldown) and
 // Vite 7 (Rollup), checking what lands in dist/ byte by byte.
 import './helpers/temp-cache.js'
 import assert from 'node:assert/strict'

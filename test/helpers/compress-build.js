@@ -1,4 +1,4 @@
-// Builds examples/vite-app with the plugin configured inline (not its vite.config.js),
+// Builds test/fixtures/vite-app with the plugin configured inline (not its vite.config.js),
 // collecting the warnings Vite logs, and reads back what the compression left in dist/.
 import path from 'node:path'
 import { brotliDecompressSync, gunzipSync } from 'node:zlib'

@@ -1,23 +1,23 @@
-// Shared pieces of the example-app tests: building examples/vite-app with a
+// Shared pieces of the example-app tests: building test/fixtures/vite-app with a
 // given Vite, reading what landed in dist/, and what the page should compute.
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises'
 import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { buildWat } from '../../scripts/build-wat.js'
+import { buildWat, findWatFiles } from '../../scripts/build-wat.js'
 
 const require = createRequire(import.meta.url)
 
 export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
-export const EXAMPLE_ROOT = path.join(REPO, 'examples/vite-app')
+export const EXAMPLE_ROOT = path.join(REPO, 'test/fixtures/vite-app')
 
 /**
  * Compiles the example's `.wat` sources and returns the raw (unoptimized)
  * inputs by file name, e.g. `{ 'math.wasm': <Buffer> }`.
  */
 export async function compileExampleWasm() {
-  const built = await buildWat()
+  const built = await buildWat(await findWatFiles(EXAMPLE_ROOT))
   const inputs = new Map()
   for (const { wasm } of built) {
     if (!wasm.startsWith(EXAMPLE_ROOT + path.sep)) continue
@@ -34,7 +34,7 @@ export async function tempDir(prefix) {
 }
 
 /**
- * Runs a real production build of examples/vite-app with its own vite.config.js.
+ * Runs a real production build of test/fixtures/vite-app with its own vite.config.js.
  * @param {typeof import('vite').build} build `build` from 'vite' or 'vite7'
  * @param {string} outDir
  */
