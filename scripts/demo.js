@@ -1,23 +1,39 @@
 #!/usr/bin/env node
-// `npm run demo`: builds the native addon if needed, compiles the example's
-// .wat sources, runs a real `vite build` of examples/vite-app with the plugin,
-// and sums up what landed in its dist/.
+// `npm run demo`: builds the native addon if needed, then deploys examples/vite-app
+// twice with real `vite build`s, the way a site is deployed:
+//   1. as it is (sql.js 1.16.0, web-tree-sitter 0.27.1's debug build) into dist/v1;
+//   2. with sql.js moved up a release (1.17.0, the `sql.js-next` devDependency) into
+//      dist/v2, against dist/v1 as the previous deploy.
+// The size tables are the plugin's own, in Vite's log. This script adds only what a
+// build cannot know: the peer's brotli of the same bytes, and what a returning
+// visitor downloads. `npm run demo -- --serve` then serves both deploys in turn.
 import { spawnSync } from 'node:child_process'
 import { existsSync, readdirSync } from 'node:fs'
-import { readFile, readdir } from 'node:fs/promises'
+import { cp, readFile, rm, stat } from 'node:fs/promises'
+import { createInterface } from 'node:readline/promises'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { buildWat } from './build-wat.js'
-import { FORMATS } from '../js/compress/formats.js'
+import { parseArgs, promisify } from 'node:util'
+import zlib from 'node:zlib'
+import { MANIFEST_FILE, parseManifest } from '../js/delta/manifest.js'
+import { formatBytes } from '../js/report.js'
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const EXAMPLE = path.join(ROOT, 'examples/vite-app')
-const OUT_DIR = path.join(EXAMPLE, 'dist')
-const COMPRESSED = FORMATS.map((f) => [f.id, f.extension])
+const CONFIG = path.join(EXAMPLE, 'vite.config.js')
+// Where `npm install sql.js@1.17.0` in the app would put the new release. The copy
+// keeps the path, so the plugin knows it for the same wasm as dist/v1's (its delta
+// identity is `npm:sql.js/dist/sql-wasm.wasm`); it is removed after the build.
+const BUMPED = path.join(EXAMPLE, 'node_modules/sql.js')
+const NEXT_RELEASE = path.join(ROOT, 'node_modules/sql.js-next')
+const DEFAULT_PORT = 4173
 
 const bold = (text) => (process.stdout.isTTY ? `\x1b[1m${text}\x1b[0m` : text)
 const step = (text) => console.log(`\n${bold(`▸ ${text}`)}`)
 const relative = (file) => path.relative(ROOT, file).split(path.sep).join('/')
+const share = (part, whole) => `${((part / whole) * 100).toFixed(1)}%`
+const exactBytes = (n) => `${n.toLocaleString('en-US')} B`
+const brotliCompress = promisify(zlib.brotliCompress)
 
 function ensureAddon() {
   const nativeDir = path.join(ROOT, 'native')
@@ -31,84 +47,107 @@ function ensureAddon() {
   }
 }
 
-/** The summary rows: one per emitted .wasm, with its input and its siblings. */
-async function summarize(inputs, output) {
-  const emitted = output.filter((item) => item.type === 'asset' && item.fileName.endsWith('.wasm'))
-  const rows = []
-  for (const asset of emitted) {
-    const name = asset.names?.[0] ?? asset.name ?? path.basename(asset.fileName).replace(/-[\w-]{8}\.wasm$/, '.wasm')
-    const input = inputs.find((file) => path.basename(file) === name)
-    const file = path.join(OUT_DIR, asset.fileName)
-    const row = {
-      input: input ? relative(input) : `(unknown: ${name})`,
-      emitted: asset.fileName,
-      raw: input ? (await readFile(input)).length : undefined,
-      optimized: (await readFile(file)).length,
-    }
-    for (const [format, extension] of COMPRESSED) {
-      if (existsSync(file + extension)) row[format] = (await readFile(file + extension)).length
-    }
-    rows.push(row)
-  }
-  return rows.sort((a, b) => a.input.localeCompare(b.input))
+/** A real `vite build` of the example with its own vite.config.js; `mode` picks the deploy. */
+async function deploy(mode) {
+  const { build } = await import('vite')
+  await build({ root: EXAMPLE, configFile: CONFIG, mode })
+  const outDir = path.join(EXAMPLE, mode === 'next' ? 'dist/v2' : 'dist/v1')
+  const { assets } = parseManifest(await readFile(path.join(outDir, MANIFEST_FILE), 'utf8'))
+  if (assets.length === 0) throw new Error(`${relative(outDir)} has no wasm in its manifest`)
+  return { outDir, assets }
 }
 
-const percent = (before, after) => (before && after != null ? `${(((after - before) / before) * 100).toFixed(1)}%` : '-')
-const bytes = (n) => (n == null ? '-' : `${n} B`)
+const sizeOf = (file) => stat(file).then((s) => s.size, () => null)
 
-function printTable(rows) {
-  const formats = COMPRESSED.map(([format]) => format).filter((format) => rows.some((r) => r[format] != null))
-  const wire = (r) => Math.min(r.optimized, ...formats.map((f) => r[f] ?? Infinity))
-  const total = (key) => rows.reduce((sum, r) => sum + (typeof key === 'function' ? key(r) : (r[key] ?? 0)), 0)
-  const header = ['input', 'emitted', 'raw', 'optimized', ...formats.map((f) => `.${f}`), 'optimized vs raw', 'wire vs raw']
-  const body = rows.map((r) => [
-    r.input,
-    r.emitted,
-    bytes(r.raw),
-    bytes(r.optimized),
-    ...formats.map((f) => bytes(r[f])),
-    percent(r.raw, r.optimized),
-    percent(r.raw, wire(r)),
-  ])
-  const totals = ['total', '', bytes(total('raw')), bytes(total('optimized')), ...formats.map((f) => bytes(total(f))), percent(total('raw'), total('optimized')), percent(total('raw'), total(wire))]
-  const table = [header, ...body, ...(rows.length > 1 ? [totals] : [])]
-  const widths = header.map((_, col) => Math.max(...table.map((row) => row[col].length)))
-  const line = (row) => row.map((cell, col) => (col < 2 ? cell.padEnd(widths[col]) : cell.padStart(widths[col]))).join('   ').trimEnd()
-  console.log(line(header))
-  console.log(widths.map((w) => '─'.repeat(w)).join('   '))
-  body.forEach((row) => console.log(line(row)))
-  if (rows.length > 1) {
-    console.log(widths.map((w) => '─'.repeat(w)).join('   '))
-    console.log(line(totals))
+/** Node's zlib brotli at quality 11, the peer a .br is judged against, of each emitted wasm. */
+function peerBrotli({ outDir, assets }) {
+  return Promise.all(
+    assets.map(async (asset) => {
+      const bytes = await readFile(path.join(outDir, asset.file))
+      const params = { [zlib.constants.BROTLI_PARAM_QUALITY]: 11, [zlib.constants.BROTLI_PARAM_SIZE_HINT]: bytes.length }
+      const [peer, br] = await Promise.all([brotliCompress(bytes, { params }), sizeOf(path.join(outDir, `${asset.file}.br`))])
+      return { file: asset.file, br, peer: peer.length }
+    }),
+  )
+}
+
+function printPeer(rows) {
+  console.log('\nThe .br against the peer, node:zlib brotli 11 of the same bytes:')
+  const width = Math.max(...rows.map((r) => r.file.length))
+  for (const { file, br, peer } of rows) {
+    const ours = br == null ? 'no .br (it did not pay)' : `.br ${exactBytes(br)}`
+    const difference = br == null || br === peer ? '' : ` (${br < peer ? '' : '+'}${exactBytes(br - peer)})`
+    console.log(`  ${file.padEnd(width)}  ${ours}, zlib ${exactBytes(peer)}${difference}`)
   }
-  console.log(`\n"wire" is the smallest encoding a browser can be sent (${formats.map((f) => `.${f}`).join(', ')} or the .wasm itself).`)
+}
+
+/** What a returning visitor, holding dist/v1's wasm, downloads from dist/v2 instead of the .br. */
+async function printReturning({ outDir, assets }) {
+  const changed = assets.filter((a) => a.deltas.length > 0)
+  console.log('\nA returning visitor (Chromium, which holds the v1 wasm) downloads:')
+  const width = Math.max(...assets.map((a) => a.file.length))
+  for (const asset of assets) {
+    const br = await sizeOf(path.join(outDir, `${asset.file}.br`))
+    const smallest = asset.deltas.toSorted((a, b) => a.bytes - b.bytes)[0]
+    if (!smallest) {
+      console.log(`  ${asset.file.padEnd(width)}  nothing: unchanged since v1, in the browser's cache`)
+      continue
+    }
+    const wire = br ?? asset.bytes
+    console.log(`  ${asset.file.padEnd(width)}  ${smallest.coding} ${formatBytes(smallest.bytes)} instead of .br ${formatBytes(wire)} (${share(smallest.bytes, wire)}), a first visit gets the .br`)
+  }
+  if (changed.length === 0) throw new Error('the second deploy made no delta: was sql.js bumped?')
+}
+
+/** `--serve`: v1 on http://localhost:port/ until Enter, then v2 on the same origin. */
+async function serveBoth(port) {
+  const { preview } = await import('vite')
+  const url = `http://localhost:${port}/`
+  const options = (mode) => ({ root: EXAMPLE, configFile: CONFIG, mode, logLevel: 'warn', preview: { port, strictPort: true, host: 'localhost' } })
+  const prompt = createInterface({ input: process.stdin, output: process.stdout })
+  let server = await preview(options('production'))
+  try {
+    step(`Serving dist/v1 at ${url}`)
+    console.log('Open it in Chromium with DevTools → Network: each .wasm arrives as br (Content-Encoding: br).')
+    await prompt.question('Press Enter to deploy v2 on the same origin. ')
+    await server.close()
+    server = await preview(options('next'))
+    step(`Serving dist/v2 at ${url}`)
+    console.log('Reload: sql-wasm-*.wasm now arrives as a delta (Content-Encoding: dcb or dcz), web-tree-sitter from the cache.')
+    await prompt.question('Press Enter to stop. ')
+  } finally {
+    prompt.close()
+    await server.close()
+  }
+}
+
+/** `[--serve] [--port N]`; anything else is a usage error. */
+function parseArguments(args) {
+  const { values } = parseArgs({ args, options: { serve: { type: 'boolean', default: false }, port: { type: 'string', default: String(DEFAULT_PORT) } } })
+  const port = Number(values.port)
+  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new Error(`--port must be a TCP port (1–65535), got ${JSON.stringify(values.port)}`)
+  return { serve: values.serve, port }
 }
 
 async function main() {
+  const { serve, port } = parseArguments(process.argv.slice(2))
   ensureAddon()
 
-  step('Compiling examples/**/*.wat (wabt, with name + producers sections)')
-  const compiled = await buildWat()
-  for (const { wasm, bytes: size } of compiled) console.log(`  ${relative(wasm)}  ${size} B`)
-  const inputs = compiled.map((c) => c.wasm).filter((file) => file.startsWith(EXAMPLE + path.sep))
+  step('vite build examples/vite-app → dist/v1 (sql.js 1.16.0 release build, web-tree-sitter 0.27.1 debug build)')
+  const first = await deploy('production')
+  // The peer runs on libuv's threads while the second build goes on.
+  const peer = peerBrotli(first)
 
-  step('vite build examples/vite-app')
-  const { build } = await import('vite')
-  const result = await build({
-    root: EXAMPLE,
-    configFile: path.join(EXAMPLE, 'vite.config.js'),
-    build: { outDir: OUT_DIR, emptyOutDir: true },
-  })
-  const output = (Array.isArray(result) ? result : [result]).flatMap((r) => r.output ?? [])
+  step(`sql.js moves to 1.17.0: ${relative(NEXT_RELEASE)} copied to ${relative(BUMPED)}; vite build --mode next → dist/v2, dist/v1 as the previous deploy`)
+  await rm(BUMPED, { recursive: true, force: true })
+  await cp(NEXT_RELEASE, BUMPED, { recursive: true })
+  const second = await deploy('next').finally(() => rm(BUMPED, { recursive: true, force: true }))
 
-  step(`What's in ${relative(OUT_DIR)}/`)
-  const rows = await summarize(inputs, output)
-  if (rows.length === 0) throw new Error('the build emitted no .wasm files')
-  printTable(rows)
+  printPeer(await peer)
+  await printReturning(second)
 
-  const leftovers = (await readdir(OUT_DIR, { recursive: true })).filter((f) => f.endsWith('.wasm'))
-  if (leftovers.length !== rows.length) console.warn(`\nnote: ${leftovers.length} .wasm files in dist/, ${rows.length} emitted by the build`)
-  console.log(`\nPreview it: npx vite preview ${relative(EXAMPLE)}  (the plugin makes vite preview send the .br/.zst/.gz sibling your browser accepts)`)
+  if (serve) await serveBoth(port)
+  else console.log(`\nSee both deploys in Chromium: npm run demo -- --serve [--port ${port}]  (vite preview at http://localhost:${port}/, v1 then v2)`)
 }
 
 main().catch((err) => {
