@@ -17,6 +17,7 @@ import { parseArgs, promisify } from 'node:util'
 import zlib from 'node:zlib'
 import { MANIFEST_FILE, parseManifest } from '../js/delta/manifest.js'
 import { formatBytes } from '../js/report.js'
+import { OUT_DIRS } from '../examples/vite-app/vite.config.js'
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const EXAMPLE = path.join(ROOT, 'examples/vite-app')
@@ -51,7 +52,7 @@ function ensureAddon() {
 async function deploy(mode) {
   const { build } = await import('vite')
   await build({ root: EXAMPLE, configFile: CONFIG, mode })
-  const outDir = path.join(EXAMPLE, mode === 'next' ? 'dist/v2' : 'dist/v1')
+  const outDir = path.join(EXAMPLE, OUT_DIRS[mode])
   const { assets } = parseManifest(await readFile(path.join(outDir, MANIFEST_FILE), 'utf8'))
   if (assets.length === 0) throw new Error(`${relative(outDir)} has no wasm in its manifest`)
   return { outDir, assets }
@@ -132,14 +133,15 @@ function parseArguments(args) {
 async function main() {
   const { serve, port } = parseArguments(process.argv.slice(2))
   ensureAddon()
+  await rm(BUMPED, { recursive: true, force: true }) // left by an interrupted run, it would be v1's sql.js
 
   step('vite build examples/vite-app → dist/v1 (sql.js 1.16.0 release build, web-tree-sitter 0.27.1 debug build)')
   const first = await deploy('production')
   // The peer runs on libuv's threads while the second build goes on.
   const peer = peerBrotli(first)
+  peer.catch(() => {}) // awaited below; not an unhandled rejection meanwhile
 
   step(`sql.js moves to 1.17.0: ${relative(NEXT_RELEASE)} copied to ${relative(BUMPED)}; vite build --mode next → dist/v2, dist/v1 as the previous deploy`)
-  await rm(BUMPED, { recursive: true, force: true })
   await cp(NEXT_RELEASE, BUMPED, { recursive: true })
   const second = await deploy('next').finally(() => rm(BUMPED, { recursive: true, force: true }))
 

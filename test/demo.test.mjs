@@ -60,13 +60,16 @@ async function visit(context, url) {
     await page.goto(url)
     await page.waitForFunction(() => document.body.dataset.ready === '1', null, { timeout: 30_000 })
     const result = JSON.parse(await page.textContent('#result'))
+    // The page's own account (Resource Timing), one line per wasm.
+    await page.waitForFunction(() => document.querySelector('#wire').textContent.trim().split('\n').length === 2, null, { timeout: 5_000 })
+    const wire = await page.textContent('#wire')
     const wasm = {}
     for (const r of responses) {
       const name = new URL(r.url()).pathname.split('/').pop()
       const body = await r.body()
       wasm[name.replace(/-[\w-]{8}\.wasm$/, '')] = { name, headers: await r.allHeaders(), sha256: sha256(body) }
     }
-    return { result, wasm }
+    return { result, wasm, wire }
   } finally {
     await page.close()
   }
@@ -154,6 +157,8 @@ test('npm run demo -- --serve: real modules, the plugin\'s tables, the peer, and
     assert.equal(second.wasm['sql-wasm'].sha256, sha256(sqlV2Bytes), 'Chromium decoded exactly the new release')
     assert.deepEqual(second.result.sqlite, first.result.sqlite, 'the new release runs the same query')
     assert.equal(second.result.treeSitter.ready, true)
+    assert.match(second.wire, new RegExp(`${escape(path.basename(tsV1.file))}: from the browser cache`), 'unchanged since v1, as the demo says')
+    assert.match(second.wire, new RegExp(`${escape(path.basename(sqlV2.file))}: ${second.wasm['sql-wasm'].headers['content-length']} B for ${sqlV2Bytes.length} B`))
 
     demo.child.stdin.write('\n')
     assert.deepEqual(await demo.exited, { code: 0, signal: null }, demo.output())

@@ -7,15 +7,19 @@
 // `vite preview` (and `vite preview --mode next`) serve each one through the plugin.
 import wasmSqueeze from 'wasm-squeeze'
 
+/** Each deploy's output directory, by mode (the demo reads them from here). */
+export const OUT_DIRS = { production: 'dist/v1', next: 'dist/v2' }
+
 export default ({ mode }) => {
   const next = mode === 'next'
   return {
     build: {
-      outDir: next ? 'dist/v2' : 'dist/v1',
-      // web-tree-sitter's debug glue calls eval() for Emscripten's EM_ASM: its own
-      // choice, not this app's, so the bundler's warning about it is left out.
+      outDir: OUT_DIRS[next ? 'next' : 'production'],
+      // web-tree-sitter's glue (Emscripten's dynamic linker) runs side modules'
+      // EM_ASM/EM_JS code with eval(): the package's choice, not this app's, so the
+      // bundler's warning about it is left out.
       rollupOptions: { onwarn: (warning, warn) => warning.code === 'EVAL' || warn(warning) },
     },
-    plugins: [wasmSqueeze({ delta: next ? { previous: ['dist/v1'] } : true })],
+    plugins: [wasmSqueeze({ delta: next ? { previous: [OUT_DIRS.production] } : true })],
   }
 }
