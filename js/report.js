@@ -1,6 +1,8 @@
 // The size table the plugin logs and the CLI prints, and the one-line account of
 // what the optimizer did to each file. Pure formatting.
 
+import { FORMATS } from './compress/formats.js'
+
 /**
  * One row of the size table and of the JSON report, shaped once (js/compress/bundle.js).
  * @typedef {{ kind?: 'wasm'|'asset', source: string, sources?: string[], emitted?: string, raw: number,
@@ -97,7 +99,7 @@ function cacheCell(cache) {
  * @returns {string} an aligned table, one file per line and, for several, a total
  */
 export function formatTable(rows) {
-  const formats = ['br', 'zst', 'gz'].filter((f) => rows.some((r) => r[f] != null))
+  const formats = FORMATS.map((f) => f.id).filter((f) => rows.some((r) => r[f] != null))
   const cached = rows.some((r) => r.cache)
   const header = ['file', 'raw', 'optimized', ...formats, ...(cached ? ['cache'] : []), 'saved', 'what happened']
   const line = (r, file, what) => [

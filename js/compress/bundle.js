@@ -35,7 +35,8 @@ export async function compressBundle({ wasm, bundle, compression, compressAll, e
       assetRows.push({ kind: 'asset', sources: [fileName], fileName, raw: bytes.length, bytes, compressed: compressAll(bytes) })
     }
   }
-  const wasmRows = wasm.map((w) => ({ kind: 'wasm', ...w, bytes: w.wasm }))
+  // Sorted by source: load order varies between runs, the table and the JSON report must not.
+  const wasmRows = wasm.map((w) => ({ kind: 'wasm', ...w, bytes: w.wasm })).sort((a, b) => compareText(a.sources[0], b.sources[0]))
 
   const rows = []
   for (const entry of [...wasmRows, ...assetRows]) {
@@ -59,3 +60,5 @@ export async function compressBundle({ wasm, bundle, compression, compressAll, e
   }
   return rows
 }
+
+const compareText = (a, b) => (a < b ? -1 : a > b ? 1 : 0)
