@@ -121,10 +121,15 @@ export function formatTable(rows) {
     .join('\n')
 }
 
-/** The source (a dependency's from its package on), and how many byte-identical others share its asset. */
+/** A source as the tables show it: a dependency's from `node_modules/` on, wherever that folder is. */
+export function displaySource(source) {
+  const at = source.lastIndexOf('node_modules/')
+  return at > 0 ? source.slice(at) : source
+}
+
+/** The source, and how many byte-identical others share its asset. */
 function nameCell(row) {
-  const at = row.source.lastIndexOf('node_modules/')
-  const name = at > 0 ? row.source.slice(at) : row.source
+  const name = displaySource(row.source)
   const others = (row.sources?.length ?? 1) - 1
   return others > 0 ? `${name} (+${others} identical)` : name
 }

@@ -9,7 +9,7 @@
 // visitor downloads. `npm run demo -- --serve` then serves both deploys in turn.
 import { spawnSync } from 'node:child_process'
 import { existsSync, readdirSync } from 'node:fs'
-import { cp, readFile, rm, stat } from 'node:fs/promises'
+import { readFile, stat } from 'node:fs/promises'
 import { createInterface } from 'node:readline/promises'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -22,11 +22,6 @@ import { OUT_DIRS } from '../examples/vite-app/vite.config.js'
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const EXAMPLE = path.join(ROOT, 'examples/vite-app')
 const CONFIG = path.join(EXAMPLE, 'vite.config.js')
-// Where `npm install sql.js@1.17.0` in the app would put the new release. The copy
-// keeps the path, so the plugin knows it for the same wasm as dist/v1's (its delta
-// identity is `npm:sql.js/dist/sql-wasm.wasm`); it is removed after the build.
-const BUMPED = path.join(EXAMPLE, 'node_modules/sql.js')
-const NEXT_RELEASE = path.join(ROOT, 'node_modules/sql.js-next')
 const DEFAULT_PORT = 4173
 
 const bold = (text) => (process.stdout.isTTY ? `\x1b[1m${text}\x1b[0m` : text)
@@ -133,7 +128,6 @@ function parseArguments(args) {
 async function main() {
   const { serve, port } = parseArguments(process.argv.slice(2))
   ensureAddon()
-  await rm(BUMPED, { recursive: true, force: true }) // left by an interrupted run, it would be v1's sql.js
 
   step('vite build examples/vite-app → dist/v1 (sql.js 1.16.0 release build, web-tree-sitter 0.27.1 debug build)')
   const first = await deploy('production')
@@ -141,9 +135,8 @@ async function main() {
   const peer = peerBrotli(first)
   peer.catch(() => {}) // awaited below; not an unhandled rejection meanwhile
 
-  step(`sql.js moves to 1.17.0: ${relative(NEXT_RELEASE)} copied to ${relative(BUMPED)}; vite build --mode next → dist/v2, dist/v1 as the previous deploy`)
-  await cp(NEXT_RELEASE, BUMPED, { recursive: true })
-  const second = await deploy('next').finally(() => rm(BUMPED, { recursive: true, force: true }))
+  step('sql.js moves to 1.17.0 (the sql.js-next devDependency): vite build --mode next → dist/v2, dist/v1 as the previous deploy')
+  const second = await deploy('next')
 
   printPeer(await peer)
   await printReturning(second)

@@ -56,6 +56,16 @@ test('source identity: npm package and path, else the path under the root', () =
   assert.equal(sourceIdentity(path.join('src', 'app.wasm')), 'src/app.wasm')
 })
 
+test('source identity: an npm alias is the package its package.json declares', () => {
+  const declared = { 'node_modules/sql.js-next': 'sql.js', 'node_modules/@x/y-next': '@x/y' }
+  const asked = []
+  const declaredName = (dir) => (asked.push(dir), declared[dir])
+  assert.equal(sourceIdentity('node_modules/sql.js-next/dist/sql-wasm.wasm', declaredName), 'npm:sql.js/dist/sql-wasm.wasm')
+  assert.equal(sourceIdentity('node_modules/@x/y-next/z.wasm', declaredName), 'npm:@x/y/z.wasm', 'scoped alias')
+  assert.equal(sourceIdentity('node_modules/plain/a.wasm', declaredName), 'npm:plain/a.wasm', 'no declared name: the folder')
+  assert.deepEqual(asked, ['node_modules/sql.js-next', 'node_modules/@x/y-next', 'node_modules/plain'])
+})
+
 test('the delta option fails at config time, naming the key', () => {
   assert.deepEqual(normalizeDelta(true), { previous: [], keep: 2 })
   assert.deepEqual(normalizeDelta({ previous: 'a', keep: 1 }), { previous: ['a'], keep: 1 })

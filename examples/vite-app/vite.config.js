@@ -4,8 +4,21 @@
 //   vite build --mode next  → dist/v2, after sql.js moved up a release, with dist/v1
 //                             as the previous deploy: dist/v2 also holds the deltas
 //                             (.dcb/.dcz) a returning visitor is sent instead of the .br
+// The next release is the `sql.js-next` devDependency (npm:sql.js@1.17.0), so both
+// releases are installed at once; `next` resolves `sql.js` to it. Its package.json
+// says `sql.js`, so the plugin knows its wasm for dist/v1's (`npm:sql.js/…`).
 // `vite preview` (and `vite preview --mode next`) serve each one through the plugin.
 import wasmSqueeze from 'wasm-squeeze'
+
+/** `next` deploys sql.js 1.17.0: `sql.js` imports resolve as `sql.js-next` ones would. */
+const nextSqlJs = {
+  name: 'demo:sql.js-next',
+  enforce: 'pre',
+  resolveId(source, importer, options) {
+    if (!/^sql\.js(?=\/|$)/.test(source)) return null
+    return this.resolve(source.replace('sql.js', 'sql.js-next'), importer, { ...options, skipSelf: true })
+  },
+}
 
 /** Each deploy's output directory, by mode (the demo reads them from here). */
 export const OUT_DIRS = { production: 'dist/v1', next: 'dist/v2' }
@@ -20,6 +33,6 @@ export default ({ mode }) => {
       // bundler's warning about it is left out.
       rollupOptions: { onwarn: (warning, warn) => warning.code === 'EVAL' || warn(warning) },
     },
-    plugins: [wasmSqueeze({ delta: next ? { previous: [OUT_DIRS.production] } : true })],
+    plugins: [...(next ? [nextSqlJs] : []), wasmSqueeze({ delta: next ? { previous: [OUT_DIRS.production] } : true })],
   }
 }

@@ -2,11 +2,12 @@
 // with it writes, and one dcb (and where it pays, dcz) sibling per changed wasm and
 // previous deploy, each verified natively and produced through the compression
 // pool and cache.
+import { readFileSync } from 'node:fs'
 import path from 'node:path'
 import { loadDeploys } from './previous.js'
 import { MANIFEST_FILE, deltaFileName, manifestJson, sha256Hex, sourceIdentity } from './manifest.js'
 import { dictionaryMatch } from './negotiate.js'
-import { formatBytes } from '../report.js'
+import { displaySource, formatBytes } from '../report.js'
 import { OptionError } from '../options.js'
 
 export const DEFAULT_KEEP = 2
@@ -60,7 +61,7 @@ export function createDeltaBuild(option, { root, warn }) {
     const rows = []
     const assets = await Promise.all(
       wasm.map(async (w) => {
-        const source = sourceIdentity(w.file)
+        const source = sourceIdentity(w.file, (dir) => declaredPackageName(path.join(root, dir)))
         const sha256 = sha256Hex(w.wasm)
         const entry = { source, file: w.fileName, sha256, bytes: w.wasm.length, match: dictionaryMatch(w.fileName, path.basename(w.file), base), deltas: [] }
         for (const deploy of previous) {
@@ -99,9 +100,19 @@ export function formatDeltaTable(rows) {
   const body = rows.map((r) => {
     const smallest = Math.min(r.dcb ?? Infinity, r.dcz ?? Infinity)
     const ratio = r.br && Number.isFinite(smallest) ? `${((smallest / r.br) * 100).toFixed(1)}%` : '-'
-    return [r.file, `${r.against} (${r.dictionary.slice(0, 8)})`, formatBytes(r.br), formatBytes(r.dcb), formatBytes(r.dcz), ratio]
+    return [displaySource(r.file), `${r.against} (${r.dictionary.slice(0, 8)})`, formatBytes(r.br), formatBytes(r.dcb), formatBytes(r.dcz), ratio]
   })
   const table = [header, ...body]
   const widths = header.map((_, col) => Math.max(...table.map((row) => row[col].length)))
   return table.map((row) => row.map((cell, col) => (col < 2 ? cell.padEnd(widths[col]) : cell.padStart(widths[col]))).join('  ').trimEnd()).join('\n')
+}
+
+/** The `name` a package's package.json declares, or undefined when it cannot be read. */
+function declaredPackageName(dir) {
+  try {
+    const { name } = JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8'))
+    return typeof name === 'string' && name !== '' ? name : undefined
+  } catch {
+    return undefined
+  }
 }

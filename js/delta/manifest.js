@@ -19,12 +19,22 @@ export const sha256Hex = (bytes) => createHash('sha256').update(bytes).digest('h
 /**
  * What identifies a wasm across versions: `npm:<package>/<path in package>` under
  * node_modules (so a version bump keeps it), else its path relative to the root.
+ * The package is the name its package.json declares when `declaredName` knows it,
+ * so an npm alias (`"sql.js-next": "npm:sql.js@1.17.0"`) is the package it installs.
  * @param {string} relative the source file relative to the project root
+ * @param {(packageDir: string) => string | undefined} [declaredName] the `name` in
+ *   `<packageDir>/package.json` (packageDir relative to the root, posix)
  */
-export function sourceIdentity(relative) {
+export function sourceIdentity(relative, declaredName = () => undefined) {
   const posix = relative.split(path.sep).join('/')
   const at = posix.lastIndexOf('node_modules/')
-  return at === -1 ? posix : `npm:${posix.slice(at + 'node_modules/'.length)}`
+  if (at === -1) return posix
+  const start = at + 'node_modules/'.length
+  const parts = posix.slice(start).split('/')
+  const nameParts = parts[0].startsWith('@') ? 2 : 1
+  const folder = parts.slice(0, nameParts).join('/')
+  const name = declaredName(posix.slice(0, start) + folder) ?? folder
+  return `npm:${[name, ...parts.slice(nameParts)].join('/')}`
 }
 
 /** The delta file of `fileName` against the dictionary with hex sha-256 `dictionary`. */

@@ -33,7 +33,7 @@ document.querySelector('#result').textContent = JSON.stringify(result, null, 2)
 document.body.dataset.ready = '1'
 
 // What each .wasm cost on the wire against its size (Resource Timing). A returning
-// visitor of the second deploy gets sql.js as a delta: about 1% of its bytes.
+// visitor of the second deploy gets sql.js as a delta, a few % of its .br.
 function showWire(entry) {
   const name = new URL(entry.name).pathname.split('/').pop()
   if (!name.endsWith('.wasm')) return
