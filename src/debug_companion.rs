@@ -187,3 +187,48 @@ fn with_custom_section(module: &[u8], name: &str, payload: &[u8]) -> Result<Vec<
 fn companion_debug_bytes(companion: &[u8]) -> Result<usize> {
     Ok(module::sections(companion)?.iter().filter(|s| s.custom_name.is_some_and(|n| is_dwarf(n) || n == NAME)).map(|s| s.raw.len()).sum())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::test_support::wasm;
+    use crate::{transform, PassiveData};
+
+    /// DWARF sections, and a dead function for remove-unused to drop.
+    fn fixture(dwarf: bool) -> Vec<u8> {
+        let dwarf = if dwarf { r#"(@custom ".debug_info" (after data) "\01\02\03\04")"# } else { "" };
+        wasm(&format!(
+            r#"(module (memory 1)
+                 (func $dead (result i32) i32.const 9)
+                 (func $live (export "run") (result i32) i32.const 7)
+                 (data (i32.const 8) "hello, debugger") {dwarf})"#
+        ))
+    }
+
+    fn unmoved(input: &[u8], output: &[u8]) -> bool {
+        code_unmoved(&module::sections(input).unwrap(), &module::sections(output).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn an_appended_start_function_leaves_the_code_unmoved() {
+        let input = fixture(true);
+        let options = Options { passive_data: PassiveData::Start, debug_companion: true, ..Options::default() };
+        let out = transform(&input, &options).unwrap();
+        assert_eq!(out.report.steps.iter().find(|s| s.pass == "passive-data").unwrap().status, StepStatus::Applied);
+        assert!(unmoved(&input, &out.wasm));
+    }
+
+    #[test]
+    fn moved_code_is_detected() {
+        let input = fixture(false);
+        let pruned = transform(&input, &Options::default()).unwrap().wasm;
+        assert!(!unmoved(&input, &pruned));
+    }
+
+    #[test]
+    fn a_debug_url_needs_a_companion_and_a_value() {
+        assert!(check_url(Some("u".into()), false).unwrap_err().message.contains("debugCompanion"));
+        assert!(check_url(Some(String::new()), true).unwrap_err().message.contains("empty"));
+        assert_eq!(check_url(None, false).unwrap(), None);
+    }
+}

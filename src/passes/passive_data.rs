@@ -526,3 +526,6 @@ impl<'a> Facts<'a> {
         Ok(facts)
     }
 }
+
+#[cfg(test)]
+mod tests;
