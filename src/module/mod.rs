@@ -47,9 +47,9 @@ pub struct Section<'a> {
 impl<'a> Section<'a> {
     /// A reader over the section's content (after its id and size), at its
     /// offset in the module, for wasmparser's section readers.
-    pub fn content_reader(&self) -> Result<BinaryReader<'a>> {
+    pub fn content_reader(&self) -> BinaryReader<'a> {
         let skipped = self.raw.len() - self.content().len();
-        Ok(BinaryReader::new(self.content(), self.offset + skipped as u64))
+        BinaryReader::new(self.content(), self.offset + skipped as u64)
     }
 
     /// The section's content: what follows its id and size (for a custom section,
