@@ -17,7 +17,7 @@
 
 use crate::error::Result;
 use crate::module::{self, Section, SectionId};
-use crate::report::{Step, StepStatus};
+use crate::report::Step;
 use sha2::{Digest, Sha256};
 
 pub const PASS: &str = "build-id";
@@ -32,9 +32,7 @@ const DERIVED_ID_BYTES: usize = 16;
 pub fn read(module: &[u8]) -> Result<Option<Vec<u8>>> {
     let sections = module::sections(module)?;
     let Some(section) = sections.iter().find(|s| s.custom_name == Some(SECTION)) else { return Ok(None) };
-    let mut reader = section.content_reader()?;
-    let _name = reader.read_string().ok();
-    let payload = reader.read_bytes(reader.bytes_remaining()).unwrap_or_default();
+    let payload = module::custom_payload(section).map(|(payload, _)| payload).unwrap_or_default();
     let mut vector = wasmparser::BinaryReader::new(payload, 0);
     let id = match vector.read_var_u32() {
         Ok(len) if len as usize == vector.bytes_remaining() => vector.read_bytes(len as usize).unwrap_or_default(),
@@ -108,8 +106,12 @@ pub fn settle(input: &[u8], shipped: Vec<u8>, companion: Option<Vec<u8>>, steps:
         Some(c) if !carries(&c)? => Some(write(&c, &id)?),
         other => other,
     };
-    let status = if carries(input)? { StepStatus::Unchanged } else { StepStatus::Applied };
-    steps.push(Step { pass: PASS, status, detail, bytes_saved: before - shipped.len() as i64 });
+    // An input that carries the id shipped it already (no pass drops `build_id`),
+    // so nothing was written.
+    steps.push(match carries(input)? {
+        true => Step::unchanged(PASS, detail),
+        false => Step::applied(PASS, detail, before - shipped.len() as i64),
+    });
     Ok((shipped, companion))
 }
 

@@ -223,3 +223,6 @@ pub fn zstd_frame_window(frame: &[u8]) -> Option<u64> {
     let base = 1u64 << (10 + exponent);
     Some(base + base / 8 * mantissa)
 }
+
+#[cfg(test)]
+mod tests;

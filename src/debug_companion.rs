@@ -25,7 +25,7 @@ use crate::error::{Error, Result};
 use crate::module::{self, Section, SectionId};
 use crate::options::Options;
 use crate::passes::strip;
-use crate::report::{Step, StepStatus};
+use crate::report::Step;
 use wasm_encoder::reencode::{Reencode, RoundtripReencoder};
 
 pub const PASS: &str = "debug-companion";
@@ -96,7 +96,7 @@ impl Plan {
             .map_err(|e| Error::internal(format!("bug: the debug companion failed validation: {e}")))?;
         let saved = output.len() as i64 - shipped.len() as i64;
         let detail = format!("{} B of debug sections in a {} B companion", companion_debug_bytes(&companion)?, companion.len());
-        steps.push(Step { pass: PASS, status: StepStatus::Applied, detail, bytes_saved: saved });
+        steps.push(Step::applied(PASS, detail, saved));
         Ok((shipped, Some(companion)))
     }
 
@@ -125,7 +125,7 @@ impl Plan {
 pub fn code_unmoved(input: &[Section<'_>], output: &[Section<'_>]) -> Result<bool> {
     let code = |sections: &[Section<'_>]| -> Result<Option<(usize, Vec<u8>)>> {
         let Some(s) = sections.iter().find(|s| s.custom_name.is_none() && s.id == SectionId::Code) else { return Ok(None) };
-        let mut reader = s.content_reader()?;
+        let mut reader = s.content_reader();
         let start = reader.original_position();
         reader.read_var_u32().map_err(|e| Error::malformed(&e))?;
         let count_len = (reader.original_position() - start) as usize;
@@ -141,7 +141,7 @@ pub fn code_unmoved(input: &[Section<'_>], output: &[Section<'_>]) -> Result<boo
 /// The data section with each segment's bytes dropped; modes, memories and
 /// offsets stay, so the segment count (and any DataCount section) still matches.
 fn empty_segments(data: &Section<'_>) -> Result<Vec<u8>> {
-    let reader = wasmparser::DataSectionReader::new(data.content_reader()?).map_err(|e| Error::malformed(&e))?;
+    let reader = wasmparser::DataSectionReader::new(data.content_reader()).map_err(|e| Error::malformed(&e))?;
     let mut out = wasm_encoder::DataSection::new();
     for segment in reader {
         let segment = segment.map_err(|e| Error::malformed(&e))?;
@@ -153,9 +153,7 @@ fn empty_segments(data: &Section<'_>) -> Result<Vec<u8>> {
             }
         };
     }
-    let mut raw = Vec::new();
-    wasm_encoder::Section::append_to(&out, &mut raw);
-    Ok(raw)
+    Ok(module::encode(&out))
 }
 
 /// Where `debug_url` sends DevTools, `[build-id]` replaced by the id in hex (so
@@ -186,4 +184,50 @@ fn with_custom_section(module: &[u8], name: &str, payload: &[u8]) -> Result<Vec<
 
 fn companion_debug_bytes(companion: &[u8]) -> Result<usize> {
     Ok(module::sections(companion)?.iter().filter(|s| s.custom_name.is_some_and(|n| is_dwarf(n) || n == NAME)).map(|s| s.raw.len()).sum())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::test_support::wasm;
+    use crate::report::StepStatus;
+    use crate::{transform, PassiveData};
+
+    /// DWARF sections, and a dead function for remove-unused to drop.
+    fn fixture(dwarf: bool) -> Vec<u8> {
+        let dwarf = if dwarf { r#"(@custom ".debug_info" (after data) "\01\02\03\04")"# } else { "" };
+        wasm(&format!(
+            r#"(module (memory 1)
+                 (func $dead (result i32) i32.const 9)
+                 (func $live (export "run") (result i32) i32.const 7)
+                 (data (i32.const 8) "hello, debugger") {dwarf})"#
+        ))
+    }
+
+    fn unmoved(input: &[u8], output: &[u8]) -> bool {
+        code_unmoved(&module::sections(input).unwrap(), &module::sections(output).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn an_appended_start_function_leaves_the_code_unmoved() {
+        let input = fixture(true);
+        let options = Options { passive_data: PassiveData::Start, debug_companion: true, ..Options::default() };
+        let out = transform(&input, &options).unwrap();
+        assert_eq!(out.report.steps.iter().find(|s| s.pass == "passive-data").unwrap().status, StepStatus::Applied);
+        assert!(unmoved(&input, &out.wasm));
+    }
+
+    #[test]
+    fn moved_code_is_detected() {
+        let input = fixture(false);
+        let pruned = transform(&input, &Options::default()).unwrap().wasm;
+        assert!(!unmoved(&input, &pruned));
+    }
+
+    #[test]
+    fn a_debug_url_needs_a_companion_and_a_value() {
+        assert!(check_url(Some("u".into()), false).unwrap_err().message.contains("debugCompanion"));
+        assert!(check_url(Some(String::new()), true).unwrap_err().message.contains("empty"));
+        assert_eq!(check_url(None, false).unwrap(), None);
+    }
 }

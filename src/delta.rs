@@ -291,3 +291,21 @@ mod ffi {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dcz_window_follows_rfc_9842_and_stays_below_chromiums_limit() {
+        // Small files: the window covers dictionary and file.
+        assert_eq!(dcz_window_log(1000, 1000), Some(11));
+        // 8 MiB or 1.25 × the dictionary, whichever is greater…
+        assert_eq!(dcz_window_log(10 << 20, 10 << 20), Some(23));
+        assert_eq!(dcz_window_log(20 << 20, 20 << 20), Some(24));
+        // …but never 64 MiB, which Chromium refuses.
+        assert_eq!(dcz_window_log(60 << 20, 60 << 20), Some(25));
+        // A dictionary the largest window cannot half cover: no dcz.
+        assert_eq!(dcz_window_log(100 << 20, 100 << 20), None);
+    }
+}

@@ -30,11 +30,13 @@ enum Pass {
 
 const PIPELINE: &[Pass] = &[
     Pass::Plain(passes::strip::run),
-    Pass::Scanned(passes::remove_unused::run_scanned),
+    Pass::Scanned(passes::remove_unused::run),
     Pass::Plain(passes::pack_data::run),
 ];
 
 pub fn transform(input: &[u8], user_options: &Options) -> Result<Transformed> {
+    // The binding checks this when it converts JS options; Rust callers get the same refusal.
+    debug_companion::check_url(user_options.debug_url.clone(), user_options.debug_companion)?;
     let mut scans = Some(used::validate_and_scan(input)?);
     let companion = debug_companion::Plan::new(&module::sections(input)?, user_options);
     let pass_options = companion.as_ref().map(|plan| plan.pass_options(user_options));

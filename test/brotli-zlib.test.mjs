@@ -1,6 +1,6 @@
 // Our brotli against the peer a user would compare it with, Node's own zlib, on
 // real modules: byte-identical where only zlib's window can pay, never bigger where
-// a wider one is tried. (The window rule itself: tests/compress.rs.)
+// a wider one is tried. (The window rule itself: src/compress/tests.rs.)
 import './helpers/temp-cache.js'
 import assert from 'node:assert/strict'
 import { readFileSync } from 'node:fs'

@@ -3,8 +3,7 @@
 //! always the same in the shipped module and its companion.
 mod common;
 use common::*;
-use wasm_squeeze::build_id::{self, derive, hex};
-use wasm_squeeze::{transform, Options, StepStatus};
+use wasm_squeeze::{read_build_id, transform, Options, StepStatus};
 
 /// `(@custom "build_id" ...)` holding the vector [1, 2, 3, 4] (length prefix 4).
 const OLD_ID: &str = r#"(@custom "build_id" (after code) "\04\01\02\03\04")"#;
@@ -32,7 +31,7 @@ fn the_input_id_stays_when_the_code_is_unchanged() {
     let out = transform(&input, &Options::default()).unwrap();
     assert_valid(&out.wasm);
     assert!(out.wasm.len() < input.len(), "strip ran");
-    assert_eq!(build_id::read(&out.wasm).unwrap(), Some(vec![1, 2, 3, 4]));
+    assert_eq!(read_build_id(&out.wasm).unwrap(), Some(vec![1, 2, 3, 4]));
     let step = step(&out).unwrap();
     assert_eq!(step.status, StepStatus::Unchanged, "{}", step.detail);
 }
@@ -44,9 +43,9 @@ fn a_changed_module_never_ships_the_input_id() {
     let out = transform(&input, &Options::default()).unwrap();
     assert_valid(&out.wasm);
     assert_eq!(counts(&out.wasm).0, 1, "remove-unused dropped $dead");
-    let id = build_id::read(&out.wasm).unwrap().unwrap();
+    let id = read_build_id(&out.wasm).unwrap().unwrap();
     assert_ne!(id, vec![1, 2, 3, 4]);
-    assert_eq!(id, derive(&out.wasm).unwrap(), "derived from the shipped bytes");
+    assert_eq!(id, derived_build_id(&out.wasm), "derived from the shipped bytes");
     assert_eq!(id.len(), 16);
     assert!(step(&out).unwrap().detail.contains(&hex(&id)));
     assert_eq!(call_i32(&out.wasm, "run", &[]), Ok(vec![7]));
@@ -56,7 +55,7 @@ fn a_changed_module_never_ships_the_input_id() {
 fn no_id_is_added_without_a_companion() {
     let input = fixture(true, "");
     let out = transform(&input, &Options::default()).unwrap();
-    assert_eq!(build_id::read(&out.wasm).unwrap(), None);
+    assert_eq!(read_build_id(&out.wasm).unwrap(), None);
     assert!(step(&out).is_none());
 }
 
@@ -67,11 +66,11 @@ fn a_companion_gets_the_shipped_id_new_or_kept() {
         let input = fixture(false, extra);
         let out = transform(&input, &options).unwrap();
         let companion = out.debug_companion.expect("the fixture has a name section");
-        let shipped_id = build_id::read(&out.wasm).unwrap().expect("an id to find the companion by");
-        assert_eq!(build_id::read(&companion).unwrap(), Some(shipped_id.clone()));
+        let shipped_id = read_build_id(&out.wasm).unwrap().expect("an id to find the companion by");
+        assert_eq!(read_build_id(&companion).unwrap(), Some(shipped_id.clone()));
         assert_eq!(shipped_id == vec![1, 2, 3, 4], kept, "{extra}");
         if !kept {
-            assert_eq!(shipped_id, derive(&out.wasm).unwrap());
+            assert_eq!(shipped_id, derived_build_id(&out.wasm));
         }
     }
 }
@@ -81,7 +80,7 @@ fn the_derived_id_ignores_the_companion_url() {
     let input = fixture(true, "");
     let with_url = |url: &str| {
         let options = Options { debug_companion: true, debug_url: Some(url.into()), ..Options::default() };
-        build_id::read(&transform(&input, &options).unwrap().wasm).unwrap().unwrap()
+        read_build_id(&transform(&input, &options).unwrap().wasm).unwrap().unwrap()
     };
     assert_eq!(with_url("https://a.example/app.debug.wasm"), with_url("file:///b/app.debug.wasm"));
 }

@@ -1,42 +1,8 @@
-//! Every format round-trips exactly; zstd never asks browsers for more than 8 MiB.
-use std::io::Read;
-use wasm_squeeze::compress::{brotli, brotli_with_window, compress, wide_brotli_window, zstd_frame_window, CompressOptions, BROTLI_ZLIB_LGWIN};
-use wasm_squeeze::ErrorCode;
-
-/// Compressible but not trivial: a repeated pseudo-random block with some noise.
-fn sample(len: usize) -> Vec<u8> {
-    let mut state = 0x9e37_79b9_u32;
-    let block: Vec<u8> = (0..4096)
-        .map(|_| {
-            state ^= state << 13;
-            state ^= state >> 17;
-            state ^= state << 5;
-            (state % 64) as u8
-        })
-        .collect();
-    (0..len).map(|i| block[i % block.len()] ^ ((i / 65536) as u8)).collect()
-}
-
-fn unbrotli(bytes: &[u8]) -> Vec<u8> {
-    let mut out = Vec::new();
-    brotli::Decompressor::new(bytes, 4096).read_to_end(&mut out).unwrap();
-    out
-}
-
-fn ungzip(bytes: &[u8]) -> Vec<u8> {
-    let mut out = Vec::new();
-    flate2::read::GzDecoder::new(bytes).read_to_end(&mut out).unwrap();
-    out
-}
-
-/// Decodes the way a browser does: refusing windows over 8 MiB.
-fn unzstd_like_a_browser(bytes: &[u8]) -> Vec<u8> {
-    let mut decoder = zstd::stream::read::Decoder::new(bytes).unwrap();
-    decoder.window_log_max(23).unwrap();
-    let mut out = Vec::new();
-    decoder.read_to_end(&mut out).unwrap();
-    out
-}
+//! Every format round-trips exactly. (That zstd never asks browsers for more than
+//! 8 MiB, and the brotli window rule, are unit tests in `src/compress/tests.rs`.)
+mod common;
+use common::*;
+use wasm_squeeze::{compress, CompressOptions, ErrorCode};
 
 #[test]
 fn all_formats_round_trip() {
@@ -54,25 +20,6 @@ fn all_formats_round_trip() {
 fn defaults_are_brotli_zstd_and_gzip() {
     let out = compress(b"hello hello hello", &CompressOptions::default()).unwrap();
     assert!(out.br.is_some() && out.zst.is_some() && out.gz.is_some());
-}
-
-#[test]
-fn zstd_window_stays_within_what_browsers_accept_at_every_level() {
-    // Larger than 8 MiB, so the level's own window (up to 128 MiB at 22) would show.
-    let input = sample(9 << 20);
-    for level in [19, 22] {
-        let options = CompressOptions { brotli: None, zstd: Some(level), gzip: None };
-        let zst = compress(&input, &options).unwrap().zst.unwrap();
-        let window = zstd_frame_window(&zst).unwrap();
-        assert!(window <= 8 << 20, "level {level}: window {window}");
-        assert_eq!(unzstd_like_a_browser(&zst), input, "level {level}");
-    }
-}
-
-#[test]
-fn small_inputs_get_small_windows() {
-    let zst = compress(&sample(5000), &CompressOptions::default()).unwrap().zst.unwrap();
-    assert!(zstd_frame_window(&zst).unwrap() <= 8192);
 }
 
 #[test]
@@ -103,46 +50,4 @@ fn out_of_range_levels_name_the_option() {
         assert_eq!(err.code, ErrorCode::InvalidOption);
         assert!(err.message.contains(name), "{err}");
     }
-}
-
-/// tree-sitter-cpp (5.1 MiB, a devDependency: a real module, no generated stand-in).
-fn tree_sitter_cpp() -> Vec<u8> {
-    std::fs::read("node_modules/@vscode/tree-sitter-wasm/wasm/tree-sitter-cpp.wasm").unwrap()
-}
-
-// Quality 5 in these tests: the window rule is the same at every quality, and 11
-// would take a minute per run.
-
-#[test]
-fn a_wider_brotli_window_is_kept_when_it_comes_out_smaller() {
-    // The module twice: its second copy starts 5.1 MiB back, beyond zlib's 4 MiB window.
-    let module = tree_sitter_cpp();
-    let input = [&module[..], &module].concat();
-    assert_eq!(wide_brotli_window(&input).unwrap(), Some(24));
-    let narrow = brotli_with_window(&input, 5, BROTLI_ZLIB_LGWIN).unwrap();
-    let wide = brotli_with_window(&input, 5, 24).unwrap();
-    assert!(wide.len() < narrow.len() * 9 / 10, "premise: the repeat pays ({} vs {})", wide.len(), narrow.len());
-    let ours = brotli(&input, 5).unwrap();
-    assert_eq!(ours, wide);
-    assert_eq!(unbrotli(&ours), input);
-}
-
-/// A real module where a wider window than zlib's comes out bigger.
-#[test]
-fn brotli_is_never_bigger_than_at_zlibs_window_where_a_wider_one_loses() {
-    let input = tree_sitter_cpp();
-    let narrow = brotli_with_window(&input, 5, BROTLI_ZLIB_LGWIN).unwrap();
-    let wide = brotli_with_window(&input, 5, 23).unwrap();
-    assert!(wide.len() > narrow.len(), "premise: the wider window loses ({} vs {})", wide.len(), narrow.len());
-    // The proxy sees no redundancy beyond 4 MiB, so the wider window is not even run.
-    assert_eq!(wide_brotli_window(&input).unwrap(), None);
-    let ours = brotli(&input, 5).unwrap();
-    assert_eq!(ours, narrow);
-    assert_eq!(unbrotli(&ours), input);
-}
-
-#[test]
-fn inputs_within_zlibs_window_get_only_zlibs_window() {
-    assert_eq!(wide_brotli_window(&sample(4 << 20)).unwrap(), None);
-    assert_eq!(wide_brotli_window(b"").unwrap(), None);
 }

@@ -3,9 +3,7 @@
 //! checked with llvm-symbolizer in test/debug-companion.test.mjs.
 mod common;
 use common::*;
-use wasm_squeeze::debug_companion::{check_url, code_unmoved};
-use wasm_squeeze::module::{sections, SectionId};
-use wasm_squeeze::{transform, Options, PassiveData, StepStatus, Transformed};
+use wasm_squeeze::{read_build_id, transform, ErrorCode, Options, PassiveData, StepStatus, Transformed};
 use wasmparser::{Name, NameSectionReader, Parser, Payload};
 
 const DWARF: &str = r#"(@custom ".debug_info" (after data) "\01\02\03\04") (@custom ".debug_line" (after data) "\05\06")"#;
@@ -31,7 +29,7 @@ fn step<'a>(out: &'a Transformed, pass: &str) -> &'a wasm_squeeze::Step {
 }
 
 fn code(bytes: &[u8]) -> Vec<u8> {
-    sections(bytes).unwrap().iter().find(|s| s.custom_name.is_none() && s.id == SectionId::Code).unwrap().raw.to_vec()
+    known_section(bytes, 10).expect("a code section")
 }
 
 /// Function index → name, from the module's `name` section.
@@ -116,7 +114,7 @@ fn debug_url_goes_into_the_shipped_module_only() {
     let url = "https://debug.example/app.debug.wasm";
     let options = Options { debug_url: Some(url.into()), ..companion_options() };
     let out = transform(&fixture(DWARF), &options).unwrap();
-    let section = sections(&out.wasm).unwrap().iter().find(|s| s.custom_name == Some("external_debug_info")).unwrap().raw.to_vec();
+    let section = custom_section(&out.wasm, "external_debug_info").unwrap();
     let mut payload = vec![url.len() as u8];
     payload.extend_from_slice(url.as_bytes());
     assert!(section.ends_with(&payload), "LEB128-length-prefixed UTF-8 URL");
@@ -133,6 +131,24 @@ fn a_module_without_debug_info_gets_no_companion() {
     assert!(custom_section_names(&out.wasm).is_empty(), "no external_debug_info pointing at nothing: {:?}", custom_section_names(&out.wasm));
 }
 
+/// Each function body's offset from the start of the code section's content, and
+/// its bytes: what DWARF addresses count from.
+fn body_positions(bytes: &[u8]) -> Vec<(usize, Vec<u8>)> {
+    let mut code_start = 0;
+    let mut out = Vec::new();
+    for payload in Parser::new(0).parse_all(bytes) {
+        match payload.unwrap() {
+            Payload::CodeSectionStart { unchecked_range, .. } => code_start = unchecked_range.start as usize,
+            Payload::CodeSectionEntry(body) => {
+                let (start, end) = (body.range().start as usize, body.range().end as usize);
+                out.push((start - code_start, bytes[start..end].to_vec()));
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
 #[test]
 fn an_appended_start_function_leaves_the_dwarf_addresses_valid() {
     let options = Options { passive_data: PassiveData::Start, ..companion_options() };
@@ -140,32 +156,34 @@ fn an_appended_start_function_leaves_the_dwarf_addresses_valid() {
     let out = transform(&input, &options).unwrap();
     assert_eq!(step(&out, "passive-data").status, StepStatus::Applied);
     assert_ne!(code(&out.wasm), code(&input));
-    assert!(code_unmoved(&sections(&input).unwrap(), &sections(&out.wasm).unwrap()).unwrap());
+    let (before, after) = (body_positions(&input), body_positions(&out.wasm));
+    assert_eq!(after.len(), before.len() + 1, "the start function is appended");
+    assert_eq!(after[..before.len()], before[..], "every input body where the DWARF says");
     assert_eq!(code(out.debug_companion.as_ref().unwrap()), code(&out.wasm));
 }
 
 #[test]
-fn moved_code_is_detected() {
-    let input = fixture("");
-    let pruned = transform(&input, &Options::default()).unwrap().wasm;
-    assert!(!code_unmoved(&sections(&input).unwrap(), &sections(&pruned).unwrap()).unwrap());
-}
-
-#[test]
 fn a_debug_url_needs_a_companion_and_a_value() {
-    assert!(check_url(Some("u".into()), false).unwrap_err().message.contains("debugCompanion"));
-    assert!(check_url(Some(String::new()), true).unwrap_err().message.contains("empty"));
-    assert_eq!(check_url(None, false).unwrap(), None);
+    // The rule's own cases are unit tests of `debug_companion::check_url`; here,
+    // that `transform` applies it.
+    let input = fixture(DWARF);
+    let refused = |options: Options| transform(&input, &options).unwrap_err();
+    let alone = refused(Options { debug_url: Some("u".into()), ..Options::default() });
+    assert_eq!(alone.code, ErrorCode::InvalidOption);
+    assert!(alone.message.contains("debugCompanion"), "{alone}");
+    let empty = refused(Options { debug_url: Some(String::new()), ..companion_options() });
+    assert_eq!(empty.code, ErrorCode::InvalidOption);
+    assert!(empty.message.contains("empty"), "{empty}");
 }
 
 #[test]
 fn the_url_can_name_the_companion_by_build_id() {
     let options = Options { debug_url: Some("dbg/[build-id].debug.wasm".into()), ..companion_options() };
     let out = transform(&fixture(DWARF), &options).unwrap();
-    let id = wasm_squeeze::build_id::hex(&wasm_squeeze::build_id::read(&out.wasm).unwrap().unwrap());
+    let id = hex(&read_build_id(&out.wasm).unwrap().unwrap());
     let url = format!("dbg/{id}.debug.wasm");
     assert!(out.wasm.windows(url.len()).any(|w| w == url.as_bytes()), "{url}");
-    assert_eq!(wasm_squeeze::build_id::read(&out.wasm).unwrap().unwrap(), wasm_squeeze::build_id::derive(&out.wasm).unwrap());
+    assert_eq!(read_build_id(&out.wasm).unwrap().unwrap(), derived_build_id(&out.wasm));
 }
 
 #[test]

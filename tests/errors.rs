@@ -42,7 +42,7 @@ fn every_truncation_inside_a_section_is_an_error_with_an_offset_inside_the_input
     // is invalid for missing sections); cutting inside a section must fail, and every
     // failure names an offset inside what was given.
     let boundaries: Vec<usize> = std::iter::once(8)
-        .chain(wasm_squeeze::module::sections(&input).unwrap().iter().map(|s| s.offset as usize + s.raw.len()))
+        .chain(raw_sections(&input).iter().map(|s| s.offset + s.raw.len()))
         .collect();
     for len in 0..input.len() {
         match transform(&input[..len], &Options::default()) {

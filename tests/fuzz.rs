@@ -30,7 +30,7 @@ use generate::{Rng, Shape};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
-use wasm_squeeze::passes::passive_data::INIT_EXPORT;
+use wasm_squeeze::INIT_EXPORT;
 use wasm_squeeze::{compress, inspect, transform, CompressOptions, ErrorCode, Options, PassiveData};
 use wasmparser::{Validator, WasmFeatures};
 

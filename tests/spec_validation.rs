@@ -1,6 +1,6 @@
-//! Our validation (`module::validate`, and `analysis::used::validate_and_scan`, which reads
-//! each function body once for both validation and the dead-code scan with a
-//! visitor of our own) must give wasmparser's own verdict, `Validator::validate_all`
+//! Our validation, as `inspect` (plain validation) and `transform` (whose validation
+//! reads each function body once for both validation and the dead-code scan, with
+//! a visitor of our own) run it, must give wasmparser's own verdict, `Validator::validate_all`
 //! with the same features, on every module of the spec scripts (`spec_suite/scripts.rs`):
 //! the valid ones, and the `assert_invalid`/`assert_malformed` ones, which probe every
 //! rule. A rejected module must be rejected at the same offset.
@@ -11,7 +11,7 @@
 mod scripts;
 
 use std::collections::BTreeMap;
-use wasm_squeeze::module;
+use wasm_squeeze::{inspect, transform, Options};
 use wasmparser::{Validator, WasmFeatures};
 use wast::lexer::Lexer;
 use wast::parser::{self, ParseBuffer};
@@ -102,8 +102,8 @@ fn validation_agrees_with_wasmparser_on_every_spec_module() {
                 }
             };
             let expected = reference(&bytes);
-            let ours = module::validate(&bytes).map_err(|e| e.offset);
-            let scanned = wasm_squeeze::analysis::used::validate_and_scan(&bytes).map(drop).map_err(|e| e.offset);
+            let ours = inspect(&bytes).map(drop).map_err(|e| e.offset);
+            let scanned = transform(&bytes, &Options::default()).map(drop).map_err(|e| e.offset);
             match expect {
                 Expect::Valid => counts.valid += 1,
                 Expect::Rejected => counts.rejected += 1,
@@ -119,7 +119,7 @@ fn validation_agrees_with_wasmparser_on_every_spec_module() {
             };
             if !agree(&ours) || !agree(&scanned) {
                 counts.disagreements += 1;
-                mismatches.push(format!("{}: wasmparser {expected:?}, validate {ours:?}, validate_and_scan {scanned:?}", script.name()));
+                mismatches.push(format!("{}: wasmparser {expected:?}, inspect {ours:?}, transform {scanned:?}", script.name()));
             }
         }
     }

@@ -85,7 +85,7 @@ fn custom_sections_between_known_sections_keep_their_place() {
 fn report_lists_bytes_per_section_before_and_after() {
     let input = wasm(DEBUG_BUILD);
     let out = transform(&input, &Options::default()).unwrap();
-    let total = |sizes: &[wasm_squeeze::report::SectionSize]| 8 + sizes.iter().map(|s| s.bytes).sum::<u64>();
+    let total = |sizes: &[wasm_squeeze::SectionSize]| 8 + sizes.iter().map(|s| s.bytes).sum::<u64>();
     assert_eq!(total(&out.report.sections_before), input.len() as u64);
     assert_eq!(total(&out.report.sections_after), out.wasm.len() as u64);
     assert!(out.report.sections_before.iter().any(|s| s.name == "custom:.debug_info"));

@@ -31,7 +31,6 @@ pub struct ModuleItems<'a> {
     pub bodies: Vec<FunctionBody<'a>>,
     pub tables: Vec<TableItem<'a>>,
     pub imported_tables: u32,
-    pub memories: u32,
     pub globals: Vec<GlobalItem<'a>>,
     pub imported_globals: u32,
     pub tags: Vec<TagType>,
@@ -51,7 +50,12 @@ impl<'a> ModuleItems<'a> {
         // Imports, exports, the start function and data from the shared reader;
         // the index spaces' own sections from the parser below.
         let facts = module::Facts::read(&module::sections(bytes)?)?;
-        let mut items = ModuleItems { exports: facts.exports, start: facts.start, data: facts.data, ..ModuleItems::default() };
+        let mut items = ModuleItems {
+            exports: facts.exports,
+            start: facts.start,
+            data: facts.data,
+            ..ModuleItems::default()
+        };
         for import in facts.imports {
             items.add_import(&import);
             items.imports.push(import);
@@ -78,7 +82,6 @@ impl<'a> ModuleItems<'a> {
                         items.tables.push(TableItem { ty: table.ty, init });
                     }
                 }
-                Payload::MemorySection(reader) => items.memories += reader.count(),
                 Payload::TagSection(reader) => {
                     for tag in reader {
                         items.tags.push(tag.map_err(malformed)?);
@@ -115,7 +118,7 @@ impl<'a> ModuleItems<'a> {
                 self.tables.push(TableItem { ty, init: None });
                 self.imported_tables += 1;
             }
-            TypeRef::Memory(_) => self.memories += 1,
+            TypeRef::Memory(_) => {}
             TypeRef::Global(ty) => {
                 self.globals.push(GlobalItem { ty, init: None });
                 self.imported_globals += 1;

@@ -45,7 +45,7 @@ impl<'a> Facts<'a> {
         for section in sections.iter().filter(|s| s.custom_name.is_none()) {
             match section.id {
                 SectionId::Import => {
-                    for import in ImportSectionReader::new(section.content_reader()?).map_err(malformed)?.into_imports() {
+                    for import in ImportSectionReader::new(section.content_reader()).map_err(malformed)?.into_imports() {
                         let import = import.map_err(malformed)?;
                         match import.ty {
                             TypeRef::Func(_) | TypeRef::FuncExact(_) => facts.funcs += 1,
@@ -58,25 +58,25 @@ impl<'a> Facts<'a> {
                         facts.imports.push(import);
                     }
                 }
-                SectionId::Function => facts.funcs += FunctionSectionReader::new(section.content_reader()?).map_err(malformed)?.count(),
-                SectionId::Global => facts.globals += GlobalSectionReader::new(section.content_reader()?).map_err(malformed)?.count(),
+                SectionId::Function => facts.funcs += FunctionSectionReader::new(section.content_reader()).map_err(malformed)?.count(),
+                SectionId::Global => facts.globals += GlobalSectionReader::new(section.content_reader()).map_err(malformed)?.count(),
                 SectionId::Memory => {
-                    for ty in MemorySectionReader::new(section.content_reader()?).map_err(malformed)? {
+                    for ty in MemorySectionReader::new(section.content_reader()).map_err(malformed)? {
                         facts.memories.push(Memory { ty: ty.map_err(malformed)?, import: None, export: None });
                     }
                 }
                 SectionId::Export => {
-                    for export in ExportSectionReader::new(section.content_reader()?).map_err(malformed)? {
+                    for export in ExportSectionReader::new(section.content_reader()).map_err(malformed)? {
                         facts.exports.push(export.map_err(malformed)?);
                     }
                 }
                 SectionId::Start => {
-                    let mut reader = section.content_reader()?;
+                    let mut reader = section.content_reader();
                     facts.start = Some(reader.read_var_u32().map_err(malformed)?);
                 }
                 SectionId::DataCount => facts.has_data_count = true,
                 SectionId::Data => {
-                    for data in DataSectionReader::new(section.content_reader()?).map_err(malformed)? {
+                    for data in DataSectionReader::new(section.content_reader()).map_err(malformed)? {
                         facts.data.push(data.map_err(malformed)?);
                     }
                     facts.data_section = Some(section.clone());

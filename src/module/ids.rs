@@ -7,7 +7,7 @@ pub use wasm_encoder::SectionId;
 /// Every section id, in the order the binary format requires: not the order of
 /// the ids, since tag and datacount sit between others. Custom sections may stand
 /// anywhere and are not in the list.
-pub const BINARY_ORDER: [SectionId; 13] = [
+const BINARY_ORDER: [SectionId; 13] = [
     SectionId::Type,
     SectionId::Import,
     SectionId::Function,

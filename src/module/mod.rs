@@ -21,8 +21,8 @@ mod validate;
 pub use edits::{append_entries, custom_byte_vector, encode, raw_section, Edits};
 pub use facts::{Facts, Memory};
 pub use names::{custom_payload, rewrite_names, NameMaps, REMOVED};
-pub use ids::{order_rank, section_id, section_name, SectionId, BINARY_ORDER};
-pub use validate::{code_context_unchanged, validate, validate_output, validate_visiting, Func};
+pub use ids::{order_rank, section_id, section_name, SectionId};
+pub use validate::{code_context_unchanged, validate, validate_output, validate_visiting};
 
 use crate::error::{Error, ErrorCode, Result};
 use crate::report::SectionSize;
@@ -47,9 +47,9 @@ pub struct Section<'a> {
 impl<'a> Section<'a> {
     /// A reader over the section's content (after its id and size), at its
     /// offset in the module, for wasmparser's section readers.
-    pub fn content_reader(&self) -> Result<BinaryReader<'a>> {
+    pub fn content_reader(&self) -> BinaryReader<'a> {
         let skipped = self.raw.len() - self.content().len();
-        Ok(BinaryReader::new(self.content(), self.offset + skipped as u64))
+        BinaryReader::new(self.content(), self.offset + skipped as u64)
     }
 
     /// The section's content: what follows its id and size (for a custom section,
@@ -166,6 +166,7 @@ pub fn section_sizes(sections: &[Section<'_>]) -> Vec<SectionSize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_support::{raw_sections, wasm};
 
     fn offset_of(expr: &[u8]) -> Option<u64> {
         constant_offset(&wasmparser::ConstExpr::new(BinaryReader::new(expr, 0)))
@@ -180,5 +181,22 @@ mod tests {
         assert_eq!(offset_of(&[0x41, 0x01, 0x41, 0x02, 0x6a, 0x0b]), None, "extended const");
         assert_eq!(offset_of(&[0x41, 0x01, 0x0b, 0x0b]), None, "anything after the end");
         assert_eq!(offset_of(&[0x41, 0x01]), None, "no end");
+    }
+
+    #[test]
+    fn sections_split_like_wasmparser() {
+        let bytes = wasm(
+            r#"(module (@custom "a" "1") (type (func)) (func) (@custom "b" (after code) "22") (memory 1) (data (i32.const 0) "x"))"#,
+        );
+        let ours: Vec<(u8, Option<String>, usize, u64)> = sections(&bytes)
+            .unwrap()
+            .iter()
+            .map(|s| (u8::from(s.id), s.custom_name.map(str::to_string), s.raw.len(), s.offset))
+            .collect();
+        // `raw_sections` splits with wasmparser's parser.
+        let theirs: Vec<(u8, Option<String>, usize, u64)> =
+            raw_sections(&bytes).into_iter().map(|s| (s.id, s.custom_name, s.raw.len(), s.offset as u64)).collect();
+        assert_eq!(ours, theirs);
+        assert_eq!(assemble(sections(&bytes).unwrap().iter().map(|s| s.raw)), bytes);
     }
 }

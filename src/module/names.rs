@@ -25,8 +25,7 @@ pub struct NameMaps<'m> {
 
 /// A custom section's payload (after its name) and where it starts in the module.
 pub fn custom_payload<'a>(section: &Section<'a>) -> wasmparser::Result<(&'a [u8], u64)> {
-    let skipped = (section.raw.len() - section.content().len()) as u64;
-    let reader = wasmparser::CustomSectionReader::new(BinaryReader::new(section.content(), section.offset + skipped))?;
+    let reader = wasmparser::CustomSectionReader::new(section.content_reader())?;
     Ok((reader.data(), reader.data_offset()))
 }
 

@@ -99,3 +99,6 @@ fn validate_with<S, R: Send>(
     });
     results.into_iter().collect::<wasmparser::Result<Vec<R>>>().map_err(malformed)
 }
+
+#[cfg(test)]
+mod tests;

@@ -491,7 +491,7 @@ impl<'a> Facts<'a> {
             ..Facts::default()
         };
         if let Some(types) = sections.iter().find(|s| s.is(SectionId::Type)) {
-            for group in TypeSectionReader::new(types.content_reader()?).map_err(malformed)? {
+            for group in TypeSectionReader::new(types.content_reader()).map_err(malformed)? {
                 let group = group.map_err(malformed)?;
                 let size = group.types().len() as u32;
                 let plain_empty = !group.is_explicit_rec_group()
@@ -526,3 +526,6 @@ impl<'a> Facts<'a> {
         Ok(facts)
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -40,13 +40,10 @@ use wasmparser::ExternalKind;
 pub const PASS: &str = "remove-unused";
 const REMOVED: u32 = module::REMOVED;
 
-pub fn run(bytes: &[u8], options: &Options) -> Result<PassResult> {
-    run_scanned(bytes, options, None)
-}
-
-/// `run`, given the bodies' scans from validating `bytes` (or a module with the
-/// same code: see `analysis::used::validate_and_scan`), so they are not read again.
-pub fn run_scanned(bytes: &[u8], options: &Options, scans: Option<Vec<BodyScanResult>>) -> Result<PassResult> {
+/// The pass. `scans` are the bodies' scans from validating `bytes` (or a module
+/// with the same code: see `analysis::used::validate_and_scan`), so they are not
+/// read again; `None` reads the bodies here.
+pub fn run(bytes: &[u8], options: &Options, scans: Option<Vec<BodyScanResult>>) -> Result<PassResult> {
     let skipped = |why: String| Ok(PassResult { bytes: None, step: Step::skipped(PASS, why) });
     if !options.dce {
         return skipped("turned off (dce: false)".into());

@@ -43,11 +43,6 @@ pub struct Verdict {
     pub step: Step,
 }
 
-/// The proxy's idea of a whole module's wire size.
-pub fn wire_size(bytes: &[u8]) -> Result<usize> {
-    wire::size(bytes)
-}
-
 /// The sections of `input` and `output` that are not byte-identical in both.
 pub struct ChangedSections<'a> {
     pub removed: Vec<&'a [u8]>,
@@ -146,3 +141,6 @@ fn refuse(raw_in: usize, raw_out: usize, why: String) -> Verdict {
     let step = Step::applied(PASS, format!("returned the input unchanged: {why}"), raw_out as i64 - raw_in as i64);
     Verdict { keep_output: false, step }
 }
+
+#[cfg(test)]
+mod tests;

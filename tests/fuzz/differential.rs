@@ -4,7 +4,7 @@
 
 use super::generate::Rng;
 use super::wasmi_values::values_text;
-use wasm_squeeze::passes::passive_data::{MemoryRef, Sidecar, INIT_EXPORT};
+use wasm_squeeze::{MemoryRef, Sidecar, INIT_EXPORT};
 use wasmi::{Config, Engine, Extern, Func, Linker, Module, Store, Val, ValType, F32, F64, V128};
 
 /// Bounds every instantiation and call, so a looping module costs milliseconds.

@@ -140,7 +140,7 @@ pub fn leb128(out: &mut Vec<u8>, mut value: u64) {
 /// Every combination of the transform's switches, one picked per case.
 pub fn options(rng: &mut Rng) -> Options {
     let modes = [PassiveData::Off, PassiveData::Start, PassiveData::Deferred, PassiveData::Sidecar];
-    Options {
+    let mut options = Options {
         keep_names: rng.chance(50),
         keep_sections: if rng.chance(20) { vec!["producers".into()] } else { Vec::new() },
         dce: rng.chance(80),
@@ -151,7 +151,13 @@ pub fn options(rng: &mut Rng) -> Options {
         sidecar_min_bytes: [1, 16, 4096][rng.below(3) as usize],
         debug_companion: rng.chance(30),
         debug_url: rng.chance(50).then(|| "app.[build-id].debug.wasm".into()),
+    };
+    // A URL names the companion, so transform refuses one without it (drawn
+    // anyway, so the cases after this one stay the ones they were).
+    if !options.debug_companion {
+        options.debug_url = None;
     }
+    options
 }
 
 /// A damaged copy of a module: flipped bytes, a cut, an insertion or a deletion.

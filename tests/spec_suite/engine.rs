@@ -13,7 +13,7 @@ use wast::{WastArg, WastInvoke, WastRet};
 
 use super::script::{Exec, Expect, Module, ModuleRef, Step};
 use super::wasmi_values::values_text;
-use wasm_squeeze::passes::passive_data::{MemoryRef, INIT_EXPORT};
+use wasm_squeeze::{MemoryRef, INIT_EXPORT};
 
 pub enum Outcome {
     /// The expectation held; the text says how (a trap's message, returned bits), so the

@@ -2,7 +2,7 @@
 //! module is encoded, transformed and validated up front, exactly once.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use wasm_squeeze::passes::passive_data::Sidecar;
+use wasm_squeeze::Sidecar;
 use wasm_squeeze::Options;
 use wasmparser::{Validator, WasmFeatures};
 use wast::{QuoteWat, WastDirective, WastExecute, WastInvoke, WastRet, Wat};

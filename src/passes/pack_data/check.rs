@@ -83,7 +83,7 @@ pub fn read_packable<'a>(
     // lets it name segments.
     let code = sections.iter().find(|s| s.is(SectionId::Code));
     let bodies = match code.filter(|_| has_data_count) {
-        Some(code) => CodeSectionReader::new(code.content_reader()?)
+        Some(code) => CodeSectionReader::new(code.content_reader())
             .map_err(malformed)?
             .into_iter()
             .collect::<wasmparser::Result<Vec<_>>>()

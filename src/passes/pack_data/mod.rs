@@ -319,25 +319,4 @@ fn percent_change(old: usize, new: usize) -> String {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_layout_pays_with_0_05_percent_of_the_module_and_bounded_growth() {
-        let module = 1_000_000; // 0.05% is 500 bytes
-        assert!(pays(module, 10_000, 6_000, 10_000, 5_500, 0));
-        assert!(!pays(module, 10_000, 6_000, 10_000, 5_501, 0), "499 bytes saved is noise");
-        assert!(!pays(module, 10_000, 6_000, 10_001, 5_000, 0), "no raw growth by default");
-        assert!(pays(module, 10_000, 6_000, 18_000, 5_000, 8), "8 raw bytes per byte saved");
-        assert!(!pays(module, 10_000, 6_000, 18_001, 5_000, 8));
-        assert!(!pays(module, 10_000, 6_000, 9_000, 6_000, 8), "raw savings alone are not a win");
-    }
-
-    #[test]
-    fn of_near_best_layouts_the_smallest_gap_wins() {
-        // Gap 256 is smallest by the proxy, gap 16 within 0.5% of it: 16 wins.
-        assert_eq!(choose(&[(256, 100_000), (16, 100_500), (8, 100_501), (1024, 100_200)]), Some(16));
-        assert_eq!(choose(&[(64, 90_000), (16, 100_000)]), Some(64));
-        assert_eq!(choose(&[]), None);
-    }
-}
+mod tests;

@@ -1,10 +1,9 @@
 //! Validation shortcuts: bodies validated in parallel report the same first error
 //! as wasmparser's sequential `validate_all`, and `validate_output` skips bodies
 //! only when the code and everything it is checked against is unchanged.
-mod common;
-use common::*;
-use wasm_squeeze::module;
-use wasmparser::{Parser, Validator, WasmFeatures};
+use crate::module::{self, SectionId};
+use crate::test_support::wasm;
+use wasmparser::{Validator, WasmFeatures};
 
 /// A module with `count` functions, big enough to be validated on several threads;
 /// the functions listed in `broken` return an i64 from an i32 function.
@@ -39,9 +38,9 @@ fn parallel_validation_reports_the_first_error_in_module_order() {
 }
 
 /// `input` with one section's raw bytes replaced.
-fn with_section(input: &[u8], id: u8, raw: &[u8]) -> Vec<u8> {
+fn with_section(input: &[u8], id: SectionId, raw: &[u8]) -> Vec<u8> {
     let sections = module::sections(input).unwrap();
-    module::assemble(sections.iter().map(|s| if u8::from(s.id) == id && s.custom_name.is_none() { raw } else { s.raw }))
+    module::assemble(sections.iter().map(|s| if s.is(id) { raw } else { s.raw }))
 }
 
 #[test]
@@ -74,8 +73,8 @@ fn output_whose_code_context_changed_has_its_bodies_validated() {
     // was valid against the input's type section is not against the output's.
     let input = wasm(r#"(module (type (func (result i32))) (func (type 0) i32.const 1))"#);
     let retyped = wasm(r#"(module (type (func (result i64))) (func (type 0) i64.const 1))"#);
-    let type_section = module::sections(&retyped).unwrap().into_iter().find(|s| u8::from(s.id) == 1).unwrap().raw.to_vec();
-    let output = with_section(&input, 1, &type_section);
+    let type_section = module::sections(&retyped).unwrap().into_iter().find(|s| s.is(SectionId::Type)).unwrap().raw.to_vec();
+    let output = with_section(&input, SectionId::Type, &type_section);
     assert!(!module::code_context_unchanged(&module::sections(&input).unwrap(), &module::sections(&output).unwrap()));
     let err = module::validate_output(&input, &output).unwrap_err().to_string();
     assert!(err.contains("type mismatch"), "{err}");
@@ -86,34 +85,7 @@ fn output_with_a_changed_data_section_still_has_the_data_validated() {
     let input = wasm(r#"(module (memory 1) (data (i32.const 0) "abc"))"#);
     // Segment naming memory 1, which does not exist.
     let bad = wasm(r#"(module (memory 1) (memory 1) (data (memory 1) (i32.const 0) "abc"))"#);
-    let data = module::sections(&bad).unwrap().into_iter().find(|s| u8::from(s.id) == 11).unwrap().raw.to_vec();
-    let output = with_section(&input, 11, &data);
+    let data = module::sections(&bad).unwrap().into_iter().find(|s| s.is(SectionId::Data)).unwrap().raw.to_vec();
+    let output = with_section(&input, SectionId::Data, &data);
     assert!(module::validate_output(&input, &output).is_err());
-}
-
-#[test]
-fn sections_split_like_wasmparser() {
-    let bytes = wasm(
-        r#"(module (@custom "a" "1") (type (func)) (func) (@custom "b" (after code) "22") (memory 1) (data (i32.const 0) "x"))"#,
-    );
-    let ours: Vec<(u8, Option<String>, usize, u64)> = module::sections(&bytes)
-        .unwrap()
-        .iter()
-        .map(|s| (u8::from(s.id), s.custom_name.map(str::to_string), s.raw.len(), s.offset))
-        .collect();
-    let mut theirs = Vec::new();
-    let mut start = 8u64;
-    for payload in Parser::new(0).parse_all(&bytes) {
-        let payload = payload.unwrap();
-        let name = match &payload {
-            wasmparser::Payload::CustomSection(r) => Some(r.name().to_string()),
-            _ => None,
-        };
-        if let Some((id, range)) = payload.as_section() {
-            theirs.push((id, name, (range.end as u64 - start) as usize, start));
-            start = range.end as u64;
-        }
-    }
-    assert_eq!(ours, theirs);
-    assert_eq!(module::assemble(module::sections(&bytes).unwrap().iter().map(|s| s.raw)), bytes);
 }

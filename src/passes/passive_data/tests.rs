@@ -3,10 +3,12 @@
 //! write the sidecar) and compares what an embedder can observe: whether
 //! instantiation succeeds, every imported and exported memory byte for byte, and
 //! the results of the `probe*` exports.
-mod common;
-use common::*;
-use wasm_squeeze::passes::passive_data::{self, MemoryRef, Output, Sidecar, INIT_EXPORT};
-use wasm_squeeze::{transform, Options, PassiveData, StepStatus};
+use super::*;
+use crate::module::{self, SectionId};
+use crate::options::PassiveData;
+use crate::report::StepStatus;
+use crate::test_support::*;
+use crate::transform;
 use wasmi::{Config, Engine, Extern, ExternType, Func, Global, Linker, Memory, Module, Mutability, Store, Val};
 use wasmparser::{DataKind, Parser, Payload};
 
@@ -18,7 +20,7 @@ fn options(mode: PassiveData) -> Options {
 }
 
 fn run(input: &[u8], mode: PassiveData) -> Output {
-    let out = passive_data::run(input, &options(mode)).unwrap();
+    let out = super::run(input, &options(mode)).unwrap();
     assert_eq!(out.step.pass, "passive-data");
     if let Some(bytes) = &out.bytes {
         assert_valid(bytes);
@@ -150,8 +152,8 @@ fn segment_kinds(bytes: &[u8]) -> Vec<(bool, usize)> {
     out
 }
 
-fn has_section(bytes: &[u8], id: u8) -> bool {
-    wasm_squeeze::module::sections(bytes).unwrap().iter().any(|s| s.custom_name.is_none() && u8::from(s.id) == id)
+fn has_section(bytes: &[u8], id: SectionId) -> bool {
+    module::sections(bytes).unwrap().iter().any(|s| s.is(id))
 }
 
 #[test]
@@ -163,8 +165,8 @@ fn constant_offsets_in_an_exported_memory() {
     assert_eq!(&seen.memories[0][8..13], b"heLLo", "later segments overwrite earlier ones, in order");
     let (out, _) = applied(&wasm(r#"(module (memory 1) (data (i32.const 8) "hello"))"#), PassiveData::Start);
     assert_eq!(segment_kinds(&out), vec![(true, 5)], "made passive in place");
-    assert!(has_section(&out, 12), "DataCount section added");
-    assert!(has_section(&out, 8), "start section added");
+    assert!(has_section(&out, SectionId::DataCount), "DataCount section added");
+    assert!(has_section(&out, SectionId::Start), "start section added");
 }
 
 #[test]
@@ -290,7 +292,7 @@ fn deferred_exports_an_initialiser_that_runs_once() {
              (start $start) (data (i32.const 0) "d"))"#,
     );
     let (out, _) = applied(&input, PassiveData::Deferred);
-    assert!(!has_section(&out, 8), "the start function moved into the initialiser");
+    assert!(!has_section(&out, SectionId::Start), "the start function moved into the initialiser");
     let engine = Engine::default();
     let module = Module::new(&engine, &out[..]).unwrap();
     let mut store = Store::new(&engine, ());
@@ -310,7 +312,7 @@ fn existing_datacount_and_types_are_reused() {
              (func (export "f") (data.drop $p)))"#,
     );
     let (out, _) = applied(&input, PassiveData::Start);
-    let sections = |b: &[u8]| wasm_squeeze::module::sections(b).unwrap().iter().filter(|s| u8::from(s.id) == 12).count();
+    let sections = |b: &[u8]| module::sections(b).unwrap().iter().filter(|s| s.is(SectionId::DataCount)).count();
     assert_eq!(sections(&out), 1);
     assert_eq!(counts(&out).4, counts(&input).4, "the existing (func) type is reused");
 }
@@ -372,7 +374,7 @@ fn sidecar_moves_the_bytes_out_and_says_where_they_go() {
     assert_eq!(sidecar.placements[1].memory, MemoryRef::Import { module: "env".into(), name: "memory".into() });
     assert_eq!(sidecar.init_export, None, "no start function, nothing to call");
     assert_eq!(segment_kinds(&out), vec![(true, 0), (true, 0)], "indices stay, bytes go");
-    assert!(!has_section(&out, 12), "no memory.init, no DataCount needed");
+    assert!(!has_section(&out, SectionId::DataCount), "no memory.init, no DataCount needed");
 }
 
 #[test]
@@ -385,7 +387,7 @@ fn sidecar_keeps_what_the_loader_cannot_place() {
              (data (memory 0) (i32.const 100) "overlapped") (data (memory 0) (i32.const 105) "!"))"#,
     );
     let options = Options { passive_data: PassiveData::Sidecar, sidecar_min_bytes: 5, ..Options::default() };
-    let out = passive_data::run(&input, &options).unwrap();
+    let out = super::run(&input, &options).unwrap();
     let sidecar = out.sidecar.unwrap();
     assert_eq!(sidecar.bytes, b"moves");
     for why in ["offset is not a constant", "neither imported nor exported", "overlaps a later segment"] {
@@ -400,7 +402,7 @@ fn sidecar_keeps_what_the_loader_cannot_place() {
 #[test]
 fn min_bytes_leaves_small_segments_active() {
     let input = wasm(r#"(module (memory (export "m") 1) (data (i32.const 0) "small"))"#);
-    let out = passive_data::run(&input, &Options { passive_data: PassiveData::Sidecar, ..Options::default() }).unwrap();
+    let out = super::run(&input, &Options { passive_data: PassiveData::Sidecar, ..Options::default() }).unwrap();
     assert!(out.bytes.is_none(), "4 KiB default minimum");
     assert_eq!(out.step.status, StepStatus::Unchanged);
 }

@@ -1,15 +1,35 @@
 //! pack-data: one fixture per safety rule, and proof by execution that the memory an
 //! instance starts with is byte for byte the same after packing.
-mod common;
-use common::*;
+use super::*;
+use crate::module::{self, SectionId};
+use crate::report::StepStatus;
+use crate::test_support::*;
+use crate::transform;
 use std::time::Instant;
 use wasm_encoder::{ConstExpr, DataSection, MemorySection, MemoryType, Module};
-use wasm_squeeze::passes::pack_data::{self, MAX_SEGMENTS};
-use wasm_squeeze::{transform, Options, StepStatus};
 use wasmparser::{DataKind, Parser, Payload};
 
-fn pack(input: &[u8], options: &Options) -> (Option<Vec<u8>>, wasm_squeeze::Step) {
-    let result = pack_data::run(input, options).unwrap();
+#[test]
+fn a_layout_pays_with_0_05_percent_of_the_module_and_bounded_growth() {
+    let module = 1_000_000; // 0.05% is 500 bytes
+    assert!(pays(module, 10_000, 6_000, 10_000, 5_500, 0));
+    assert!(!pays(module, 10_000, 6_000, 10_000, 5_501, 0), "499 bytes saved is noise");
+    assert!(!pays(module, 10_000, 6_000, 10_001, 5_000, 0), "no raw growth by default");
+    assert!(pays(module, 10_000, 6_000, 18_000, 5_000, 8), "8 raw bytes per byte saved");
+    assert!(!pays(module, 10_000, 6_000, 18_001, 5_000, 8));
+    assert!(!pays(module, 10_000, 6_000, 9_000, 6_000, 8), "raw savings alone are not a win");
+}
+
+#[test]
+fn of_near_best_layouts_the_smallest_gap_wins() {
+    // Gap 256 is smallest by the proxy, gap 16 within 0.5% of it: 16 wins.
+    assert_eq!(choose(&[(256, 100_000), (16, 100_500), (8, 100_501), (1024, 100_200)]), Some(16));
+    assert_eq!(choose(&[(64, 90_000), (16, 100_000)]), Some(64));
+    assert_eq!(choose(&[]), None);
+}
+
+fn pack(input: &[u8], options: &Options) -> (Option<Vec<u8>>, Step) {
+    let result = run(input, options).unwrap();
     if let Some(out) = &result.bytes {
         assert_valid(out);
     }
@@ -347,16 +367,16 @@ fn data_count_section_follows_the_new_count() {
     // A DataCount section that no code uses (what LLVM emits with bulk memory on).
     let input = wasm(&many_segments_wat(200, 12, 0));
     let with_count = {
-        let sections = wasm_squeeze::module::sections(&input).unwrap();
+        let sections = module::sections(&input).unwrap();
         let data_count = [12u8, 2, 0xc8, 0x01]; // id 12, size 2, count 200
         let raws = sections.iter().flat_map(|s| {
-            if u8::from(s.id) == 11 {
+            if s.is(SectionId::Data) {
                 vec![&data_count[..], s.raw]
             } else {
                 vec![s.raw]
             }
         });
-        wasm_squeeze::module::assemble(raws)
+        module::assemble(raws)
     };
     assert_valid(&with_count);
     let out = packed(&with_count, &Options::default());
@@ -415,7 +435,7 @@ fn an_unreadable_name_section_is_copied_as_is() {
     let input = wasm(&wat);
     let out = packed(&input, &Options::default());
     let name = |bytes: &[u8]| {
-        wasm_squeeze::module::sections(bytes)
+        module::sections(bytes)
             .unwrap()
             .iter()
             .find(|s| s.custom_name == Some("name"))
@@ -492,7 +512,7 @@ fn a_layout_that_does_not_pay_is_not_kept() {
 fn a_go_like_module_gets_smaller_with_brotli() {
     let input = go_like_module(5_000);
     let out = packed(&input, &growth_allowed());
-    let brotli = |b: &[u8]| wasm_squeeze::compress::brotli(b, 11).unwrap().len();
+    let brotli = |b: &[u8]| crate::compress::brotli(b, 11).unwrap().len();
     let (before, after) = (brotli(&input), brotli(&out));
     println!(
         "go-like: {} → {} segments; raw {} → {} B; brotli-11 {before} → {after} B ({:+.1}%)",
