@@ -1,7 +1,7 @@
 //! Delta bodies decode, through decoders other than the one that checked them, to
 //! exactly the new bytes; zstd asks for a window browsers accept; bad bodies fail.
 use std::io::Read;
-use wasm_squeeze::delta::{delta, dcz_window_log, sha256, undelta, DeltaFormat, DCB_MAGIC, DCZ_MAGIC};
+use wasm_squeeze::delta::{delta, dcz_max_window, dcz_window_log, sha256, undelta, DeltaFormat, DCB_MAGIC, DCZ_MAGIC};
 use wasm_squeeze::compress::zstd_frame_window;
 use wasm_squeeze::ErrorCode;
 
@@ -32,10 +32,12 @@ fn unbrotli_rust(stream: &[u8], dict: &[u8]) -> Vec<u8> {
     out
 }
 
-/// zstd's streaming decoder with the dictionary as a raw prefix, refusing windows a browser refuses.
+/// zstd's streaming decoder with the dictionary as a raw prefix, refusing the windows
+/// Chromium refuses (its zstd_source_stream.cc: clamp(Log2Ceiling(dictionary × 5 / 4), 23, 27)).
 fn unzstd_streaming(frame: &[u8], dict: &[u8]) -> Vec<u8> {
     let mut decoder = zstd::stream::read::Decoder::with_ref_prefix(frame, dict).unwrap();
-    decoder.window_log_max(25).unwrap();
+    let chromium_log = (64 - ((dict.len() as u64 * 5 / 4).max(1) - 1).leading_zeros()).clamp(23, 27);
+    decoder.window_log_max(chromium_log).unwrap();
     let mut out = Vec::new();
     decoder.read_to_end(&mut out).unwrap();
     out
@@ -58,24 +60,44 @@ fn dcz_is_a_skippable_frame_hash_and_a_zstd_frame_with_a_window_browsers_take() 
     let body = delta(&new, &old, DeltaFormat::Dcz, None).unwrap().unwrap();
     assert_eq!(body[..8], DCZ_MAGIC);
     assert_eq!(body[8..40], sha256(&old));
-    let window = zstd_frame_window(&body[40..]).unwrap();
-    assert!(window < 64 << 20, "window {window}");
+    // A single-segment frame: the window is the new file's size, the whole dictionary in reach.
+    assert_eq!(zstd_frame_window(&body[40..]), Some(new.len() as u64));
+    assert!(new.len() as u64 <= dcz_max_window(old.len()));
     assert_eq!(unzstd_streaming(&body[40..], &old), new);
     // Random data: only matches into the dictionary make it this small.
     assert!(body.len() < 2_000, "dcz body is {} bytes", body.len());
 }
 
 #[test]
-fn dcz_window_follows_rfc_9842_and_stays_below_chromiums_limit() {
-    // Small files: the window covers dictionary and file.
-    assert_eq!(dcz_window_log(1000, 1000), Some(11));
-    // 8 MiB or 1.25 × the dictionary, whichever is greater…
-    assert_eq!(dcz_window_log(10 << 20, 10 << 20), Some(23));
-    assert_eq!(dcz_window_log(20 << 20, 20 << 20), Some(24));
-    // …but never 64 MiB, which Chromium refuses.
-    assert_eq!(dcz_window_log(60 << 20, 60 << 20), Some(25));
-    // A dictionary the largest window cannot half cover: no dcz.
-    assert_eq!(dcz_window_log(100 << 20, 100 << 20), None);
+fn dcz_window_follows_rfc_9842() {
+    // max(8 MiB, 1.25 × the dictionary), at most 128 MiB.
+    assert_eq!(dcz_max_window(1000), 8 << 20);
+    assert_eq!(dcz_max_window(20 << 20), 25 << 20);
+    assert_eq!(dcz_max_window(200 << 20), 128 << 20);
+    // A file the allowed window covers: the smallest power of two covering it (zstd
+    // then writes a single-segment frame whose window is the file's size).
+    assert_eq!(dcz_window_log(1000, 1000), Some(10));
+    assert_eq!(dcz_window_log(10 << 20, 10 << 20), Some(24));
+    assert_eq!(dcz_window_log(18 << 20, 18 << 20), Some(25));
+    assert_eq!(dcz_window_log(34 << 20, 34 << 20), Some(26));
+    // A larger file: the largest power of two the rules allow…
+    assert_eq!(dcz_window_log(20 << 20, 1 << 20), Some(23));
+    assert_eq!(dcz_window_log(200 << 20, 100 << 20), Some(26));
+    // …unless it cannot reach half the dictionary: no dcz.
+    assert_eq!(dcz_window_log(300 << 20, 300 << 20), None);
+}
+
+#[test]
+fn a_dcz_frame_with_a_window_beyond_the_rfcs_is_refused() {
+    let (old, new) = versions(300_000);
+    let body = delta(&new, &old, DeltaFormat::Dcz, None).unwrap().unwrap();
+    // The header of that body, then an empty zstd frame whose header asks for a 16 MiB
+    // window (descriptor 0x70: 2^(10 + 14)) where 8 MiB are allowed.
+    let mut forged = body[..40].to_vec();
+    forged.extend_from_slice(&[0x28, 0xb5, 0x2f, 0xfd, 0x00, 0x70, 0x01, 0x00, 0x00]);
+    assert!(zstd_frame_window(&forged[40..]).unwrap() > dcz_max_window(old.len()));
+    let err = undelta(&forged, &old, new.len()).unwrap_err();
+    assert!(err.to_string().contains("window larger than RFC 9842 allows"), "{err}");
 }
 
 #[test]
