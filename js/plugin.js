@@ -242,21 +242,20 @@ export default function wasmSqueeze(options = {}) {
           }
         }
         const progress = pool && startProgress(pool, logger ?? { info: (m) => this.info(m) }, progressOptions(progressIntervalMs))
-        const rows = await compressBundle({
-          wasm,
-          bundle,
-          compression,
-          compressAll,
-          emit: (fileName, source) => this.emitFile({ type: 'asset', fileName, source }),
-        }).finally(() => progress?.stop())
-        const deltaRows = deltaBuild
-          ? await deltaBuild.emitDeltas({
-              wasm: wasm.filter((w) => !w.sidecarOf).map((w) => ({ file: w.sources[0], fileName: w.fileName, wasm: w.wasm, br: rows.find((r) => r.emitted === w.fileName)?.br })),
+        const emit = (fileName, source) => this.emitFile({ type: 'asset', fileName, source })
+        const compressing = compressBundle({ wasm, bundle, compression, compressAll, emit })
+        // Delta jobs join the pool beside the siblings' instead of after them: on a
+        // few cores a build's last long brotli job otherwise leaves the rest idle.
+        const deltas = deltaBuild
+          ? deltaBuild.emitDeltas({
+              wasm: wasm.filter((w) => !w.sidecarOf).map((w) => ({ file: w.sources[0], fileName: w.fileName, wasm: w.wasm })),
+              brSize: async (fileName) => (await compressing).find((r) => r.emitted === fileName)?.br,
               base,
               runDelta: createDeltaCompressor({ pool, cache }),
-              emit: (fileName, source) => this.emitFile({ type: 'asset', fileName, source }),
+              emit,
             })
           : []
+        const [rows, deltaRows] = await Promise.all([compressing, deltas]).finally(() => progress?.stop())
         for (const message of [...cacheWarnings, ...deltaWarnings]) this.warn(message)
         cacheWarnings = []
         deltaWarnings = []

@@ -11,6 +11,12 @@ import { OptionError } from '../options.js'
 
 export const DEFAULT_KEEP = 2
 export const MAX_KEEP = 8
+/**
+ * dcz is only tried on files over brotli's 16 MiB window: below it dcb came out
+ * smaller on every pair of bench:delta (bench/results/delta.md), and every browser
+ * with dcz has dcb, so the zstd run would be build time for a file never served.
+ */
+export const DCZ_MIN_BYTES = 1 << 24
 
 function invalid(key, expected, value) {
   return new OptionError(key, `option \`${key}\` must be ${expected}, got ${JSON.stringify(value)}`)
@@ -49,13 +55,14 @@ export function createDeltaBuild(option, { root, warn }) {
 
   /**
    * @param {object} args
-   * @param {{ file: string, fileName: string, wasm: Uint8Array, br?: number }[]} args.wasm our emitted wasm with the size of its .br
+   * @param {{ file: string, fileName: string, wasm: Uint8Array }[]} args.wasm our emitted wasm
+   * @param {(fileName: string) => Promise<number | undefined>} args.brSize the size of a wasm's .br, once known
    * @param {string} args.base the public base path
    * @param {(bytes: Uint8Array, dictionary: { bytes: Uint8Array, sha256: string }, coding: 'dcb'|'dcz') => Promise<Buffer|null>} args.runDelta
    * @param {(fileName: string, source: Buffer | string) => void} args.emit
    * @returns {Promise<{ file: string, fileName: string, against: string, dictionary: string, br?: number, dcb?: number, dcz?: number }[]>}
    */
-  async function emitDeltas({ wasm, base, runDelta, emit }) {
+  async function emitDeltas({ wasm, brSize, base, runDelta, emit }) {
     const previous = await deploys
     const rows = []
     const assets = await Promise.all(
@@ -67,9 +74,10 @@ export function createDeltaBuild(option, { root, warn }) {
           const old = deploy.assets.get(source)
           if (!old || old.sha256 === sha256 || entry.deltas.some((d) => d.dictionary === old.sha256)) continue
           const dictionary = { bytes: old.bytes, sha256: old.sha256 }
-          const [dcb, dcz] = await Promise.all([runDelta(w.wasm, dictionary, 'dcb'), runDelta(w.wasm, dictionary, 'dcz')])
-          const row = { file: w.file, fileName: w.fileName, against: deploy.where, dictionary: old.sha256, ...(w.br != null && { br: w.br }) }
-          const full = w.br ?? w.wasm.length
+          const tryDcz = w.wasm.length > DCZ_MIN_BYTES
+          const [dcb, dcz, br] = await Promise.all([runDelta(w.wasm, dictionary, 'dcb'), tryDcz ? runDelta(w.wasm, dictionary, 'dcz') : null, brSize(w.fileName)])
+          const row = { file: w.file, fileName: w.fileName, against: deploy.where, dictionary: old.sha256, ...(br != null && { br }) }
+          const full = br ?? w.wasm.length
           // dcb pays when it beats the .br a client would get instead; dcz when it
           // also beats dcb (every browser with dcz has dcb).
           for (const [coding, body] of [['dcb', dcb], ['dcz', dcz]]) {
