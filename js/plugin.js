@@ -126,6 +126,7 @@ export default function wasmSqueeze(options = {}) {
     const startCompressing = (bytes, hash) => (compression ? compressAll(bytes, hash) : Promise.resolve(null))
     const compressed = startCompressing(wasm, wasmHash)
     compressed.catch(() => {}) // awaited in generateBundle; never an unhandled rejection
+    deltaBuild?.startDeltas(relative, wasm)
     const sidecar = emitSidecar(ctx, path.basename(file), result?.sidecar, startCompressing)
     const asset = { sources: [relative], referenceId, raw: raw.length, wasm, info, compressed, note, sidecar, result }
     assets.set(key, asset)
@@ -173,7 +174,10 @@ export default function wasmSqueeze(options = {}) {
       }
       deltaWarnings = []
       // Client builds only: a worker bundle writing its own manifest would replace the app's.
-      deltaBuild = deltaConfig && !inert && !isServe && !isSsr && !isWorker ? createDeltaBuild(deltaConfig, { root, warn: (m) => deltaWarnings.push(m) }) : null
+      deltaBuild =
+        deltaConfig && !inert && !isServe && !isSsr && !isWorker
+          ? createDeltaBuild(deltaConfig, { root, warn: (m) => deltaWarnings.push(m), runDelta: createDeltaCompressor({ pool, cache }) })
+          : null
     },
 
     configurePreviewServer(server) {
@@ -244,14 +248,12 @@ export default function wasmSqueeze(options = {}) {
         const progress = pool && startProgress(pool, logger ?? { info: (m) => this.info(m) }, progressOptions(progressIntervalMs))
         const emit = (fileName, source) => this.emitFile({ type: 'asset', fileName, source })
         const compressing = compressBundle({ wasm, bundle, compression, compressAll, emit })
-        // Delta jobs join the pool beside the siblings' instead of after them: on a
-        // few cores a build's last long brotli job otherwise leaves the rest idle.
+        // The delta jobs started with the siblings' (in optimizeAndEmit); this emits them.
         const deltas = deltaBuild
           ? deltaBuild.emitDeltas({
               wasm: wasm.filter((w) => !w.sidecarOf).map((w) => ({ file: w.sources[0], fileName: w.fileName, wasm: w.wasm })),
               brSize: async (fileName) => (await compressing).find((r) => r.emitted === fileName)?.br,
               base,
-              runDelta: createDeltaCompressor({ pool, cache }),
               emit,
             })
           : []
