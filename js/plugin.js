@@ -126,9 +126,9 @@ export default function wasmSqueeze(options = {}) {
     const startCompressing = (bytes, hash) => (compression ? compressAll(bytes, hash) : Promise.resolve(null))
     const compressed = startCompressing(wasm, wasmHash)
     compressed.catch(() => {}) // awaited in generateBundle; never an unhandled rejection
-    deltaBuild?.startDeltas(relative, wasm)
+    deltaBuild?.startDeltas(relative, wasm, wasmHash)
     const sidecar = emitSidecar(ctx, path.basename(file), result?.sidecar, startCompressing)
-    const asset = { sources: [relative], referenceId, raw: raw.length, wasm, info, compressed, note, sidecar, result }
+    const asset = { sources: [relative], referenceId, raw: raw.length, wasm, wasmHash, info, compressed, note, sidecar, result }
     assets.set(key, asset)
     return asset
   }
@@ -229,11 +229,11 @@ export default function wasmSqueeze(options = {}) {
         await Promise.all(emitted.values()) // every load has settled by now; this surfaces a failed one
         const wasm = []
         companions = []
-        for (const { sources, referenceId, raw, wasm: bytes, compressed, note, sidecar, result } of assets.values()) {
+        for (const { sources, referenceId, raw, wasm: bytes, wasmHash, compressed, note, sidecar, result } of assets.values()) {
           const steps = result?.report.steps
           const sections = result && { before: result.report.sectionsBefore, after: result.report.sectionsAfter }
           const fileName = this.getFileName(referenceId)
-          wasm.push({ sources, fileName, raw, wasm: bytes, compressed, note, steps, sections })
+          wasm.push({ sources, fileName, raw, wasm: bytes, wasmHash, compressed, note, steps, sections })
           if (result?.debugCompanion) {
             const placed = { fileName, file: sources[0], companion: result.debugCompanion, buildId: result.buildId }
             companions.push(placeCompanion(debugFiles, placed, (name, source) => this.emitFile({ type: 'asset', fileName: name, source })))
@@ -251,7 +251,7 @@ export default function wasmSqueeze(options = {}) {
         // The delta jobs started with the siblings' (in optimizeAndEmit); this emits them.
         const deltas = deltaBuild
           ? deltaBuild.emitDeltas({
-              wasm: wasm.filter((w) => !w.sidecarOf).map((w) => ({ file: w.sources[0], fileName: w.fileName, wasm: w.wasm })),
+              wasm: wasm.filter((w) => !w.sidecarOf).map((w) => ({ file: w.sources[0], fileName: w.fileName, wasm: w.wasm, wasmHash: w.wasmHash })),
               brSize: async (fileName) => (await compressing).find((r) => r.emitted === fileName)?.br,
               base,
               emit,

@@ -4,7 +4,7 @@
 // pool and cache.
 import path from 'node:path'
 import { loadDeploys } from './previous.js'
-import { MANIFEST_FILE, deltaFileName, manifestJson, sha256Hex, sourceIdentity } from './manifest.js'
+import { MANIFEST_FILE, deltaFileName, manifestJson, sourceIdentity } from './manifest.js'
 import { dictionaryMatch } from './negotiate.js'
 import { formatBytes } from '../report.js'
 import { OptionError } from '../options.js'
@@ -47,7 +47,7 @@ export function normalizeDelta(option) {
 /**
  * @param {{ previous: string[] }} option the normalised option
  * @param {{ root: string, warn: (message: string) => void,
- *   runDelta: (bytes: Uint8Array, dictionary: { bytes: Uint8Array, sha256: string }, coding: 'dcb'|'dcz') => Promise<Buffer|null> }} context
+ *   runDelta: (target: { bytes: Uint8Array, sha256: Buffer }, dictionary: { bytes: Uint8Array, sha256: string }, coding: 'dcb'|'dcz') => Promise<Buffer|null> }} context
  */
 export function createDeltaBuild(option, { root, warn, runDelta }) {
   // Read before the bundler empties the output directory, which may be where CI
@@ -61,10 +61,11 @@ export function createDeltaBuild(option, { root, warn, runDelta }) {
    * they then share the pool with its siblings' jobs instead of following them.
    * @param {string} file the source file relative to the root
    * @param {Uint8Array} wasm the emitted bytes
+   * @param {Buffer} wasmHash their sha-256 (hashed once, by the plugin)
    */
-  function startDeltas(file, wasm) {
+  function startDeltas(file, wasm, wasmHash) {
     const source = sourceIdentity(file)
-    const sha256 = sha256Hex(wasm)
+    const sha256 = wasmHash.toString('hex')
     const key = `${source}\0${sha256}`
     if (!started.has(key)) {
       const jobs = deploys.then((previous) => {
@@ -80,7 +81,8 @@ export function createDeltaBuild(option, { root, warn, runDelta }) {
             const old = deploy.assets.get(source)
             const dictionary = { bytes: old.bytes, sha256: old.sha256 }
             const tryDcz = wasm.length > DCZ_MIN_BYTES
-            const [dcb, dcz] = await Promise.all([runDelta(wasm, dictionary, 'dcb'), tryDcz ? runDelta(wasm, dictionary, 'dcz') : null])
+            const target = { bytes: wasm, sha256: wasmHash }
+            const [dcb, dcz] = await Promise.all([runDelta(target, dictionary, 'dcb'), tryDcz ? runDelta(target, dictionary, 'dcz') : null])
             return { deploy, old, dcb, dcz }
           }),
         )
@@ -93,7 +95,7 @@ export function createDeltaBuild(option, { root, warn, runDelta }) {
 
   /**
    * @param {object} args
-   * @param {{ file: string, fileName: string, wasm: Uint8Array }[]} args.wasm our emitted wasm
+   * @param {{ file: string, fileName: string, wasm: Uint8Array, wasmHash: Buffer }[]} args.wasm our emitted wasm
    * @param {(fileName: string) => Promise<number | undefined>} args.brSize the size of a wasm's .br, once known
    * @param {string} args.base the public base path
    * @param {(fileName: string, source: Buffer | string) => void} args.emit
@@ -102,7 +104,7 @@ export function createDeltaBuild(option, { root, warn, runDelta }) {
   async function emitDeltas({ wasm, brSize, base, emit }) {
     const perAsset = await Promise.all(
       wasm.map(async (w) => {
-        const { source, sha256, jobs } = startDeltas(w.file, w.wasm)
+        const { source, sha256, jobs } = startDeltas(w.file, w.wasm, w.wasmHash)
         const entry = { source, file: w.fileName, sha256, bytes: w.wasm.length, match: dictionaryMatch(w.fileName, path.basename(w.file), base), deltas: [] }
         const rows = []
         const [results, br] = await Promise.all([jobs, brSize(w.fileName)])
