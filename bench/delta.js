@@ -8,13 +8,13 @@
 // Every delta is verified natively before it is returned (decoded against its
 // dictionary and compared by sha-256). Writes bench/results/delta.md and delta.json
 // (with --filter: delta-<filter>.*).
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { join, relative } from 'node:path'
 import { performance } from 'node:perf_hooks'
 import { parseArgs } from 'node:util'
 import { compressSync, deltaSync } from '../js/native.js'
-import { BENCH_DIR, CORPUS_DIR } from './lib/corpus.js'
-import { run } from './lib/exec.js'
+import { BENCH_DIR } from './lib/corpus.js'
+import { unpacked } from './lib/npm-pack.js'
 import { formatBytes, formatMs, formatPercent, markdownTable } from './lib/format.js'
 import { gitRevision, machineInfo } from './lib/machine.js'
 
@@ -28,24 +28,9 @@ export const PAIRS = [
   ['@duckdb/duckdb-wasm', '1.31.0', '1.32.0', 'dist/duckdb-eh.wasm'],
 ]
 
-const PACK_DIR = join(CORPUS_DIR, 'delta')
 // The code measured: taken once, before the first pair (a run can outlast commits).
 const startRevision = gitRevision()
 const { values: args } = parseArgs({ options: { filter: { type: 'string' }, 'report-only': { type: 'boolean', default: false } } })
-
-/** `npm pack name@version`, unpacked once into bench/corpus/delta/<name>@<version>/. */
-async function unpacked(name, version) {
-  const dir = join(PACK_DIR, `${name.replace('/', '+')}@${version}`)
-  if (!existsSync(join(dir, 'package'))) {
-    mkdirSync(dir, { recursive: true })
-    const packed = await run('npm', ['pack', `${name}@${version}`, '--silent', '--pack-destination', dir], { timeoutMs: 10 * 60_000 })
-    if (!packed.ok) throw new Error(`npm pack ${name}@${version}: ${packed.stderr || packed.error}`)
-    const tarball = readdirSync(dir).find((f) => f.endsWith('.tgz'))
-    const untar = await run('tar', ['-xzf', join(dir, tarball), '-C', dir], { timeoutMs: 10 * 60_000 })
-    if (!untar.ok) throw new Error(`tar ${tarball}: ${untar.stderr || untar.error}`)
-  }
-  return join(dir, 'package')
-}
 
 function timed(fn) {
   const started = performance.now()

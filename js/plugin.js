@@ -126,8 +126,9 @@ export default function wasmSqueeze(options = {}) {
     const startCompressing = (bytes, hash) => (compression ? compressAll(bytes, hash) : Promise.resolve(null))
     const compressed = startCompressing(wasm, wasmHash)
     compressed.catch(() => {}) // awaited in generateBundle; never an unhandled rejection
+    deltaBuild?.startDeltas(relative, wasm, wasmHash)
     const sidecar = emitSidecar(ctx, path.basename(file), result?.sidecar, startCompressing)
-    const asset = { sources: [relative], referenceId, raw: raw.length, wasm, info, compressed, note, sidecar, result }
+    const asset = { sources: [relative], referenceId, raw: raw.length, wasm, wasmHash, info, compressed, note, sidecar, result }
     assets.set(key, asset)
     return asset
   }
@@ -173,7 +174,10 @@ export default function wasmSqueeze(options = {}) {
       }
       deltaWarnings = []
       // Client builds only: a worker bundle writing its own manifest would replace the app's.
-      deltaBuild = deltaConfig && !inert && !isServe && !isSsr && !isWorker ? createDeltaBuild(deltaConfig, { root, warn: (m) => deltaWarnings.push(m) }) : null
+      deltaBuild =
+        deltaConfig && !inert && !isServe && !isSsr && !isWorker
+          ? createDeltaBuild(deltaConfig, { root, warn: (m) => deltaWarnings.push(m), runDelta: createDeltaCompressor({ pool, cache }) })
+          : null
     },
 
     configurePreviewServer(server) {
@@ -225,11 +229,11 @@ export default function wasmSqueeze(options = {}) {
         await Promise.all(emitted.values()) // every load has settled by now; this surfaces a failed one
         const wasm = []
         companions = []
-        for (const { sources, referenceId, raw, wasm: bytes, compressed, note, sidecar, result } of assets.values()) {
+        for (const { sources, referenceId, raw, wasm: bytes, wasmHash, compressed, note, sidecar, result } of assets.values()) {
           const steps = result?.report.steps
           const sections = result && { before: result.report.sectionsBefore, after: result.report.sectionsAfter }
           const fileName = this.getFileName(referenceId)
-          wasm.push({ sources, fileName, raw, wasm: bytes, compressed, note, steps, sections })
+          wasm.push({ sources, fileName, raw, wasm: bytes, wasmHash, compressed, note, steps, sections })
           if (result?.debugCompanion) {
             const placed = { fileName, file: sources[0], companion: result.debugCompanion, buildId: result.buildId }
             companions.push(placeCompanion(debugFiles, placed, (name, source) => this.emitFile({ type: 'asset', fileName: name, source })))
@@ -242,21 +246,18 @@ export default function wasmSqueeze(options = {}) {
           }
         }
         const progress = pool && startProgress(pool, logger ?? { info: (m) => this.info(m) }, progressOptions(progressIntervalMs))
-        const rows = await compressBundle({
-          wasm,
-          bundle,
-          compression,
-          compressAll,
-          emit: (fileName, source) => this.emitFile({ type: 'asset', fileName, source }),
-        }).finally(() => progress?.stop())
-        const deltaRows = deltaBuild
-          ? await deltaBuild.emitDeltas({
-              wasm: wasm.filter((w) => !w.sidecarOf).map((w) => ({ file: w.sources[0], fileName: w.fileName, wasm: w.wasm, br: rows.find((r) => r.emitted === w.fileName)?.br })),
+        const emit = (fileName, source) => this.emitFile({ type: 'asset', fileName, source })
+        const compressing = compressBundle({ wasm, bundle, compression, compressAll, emit })
+        // The delta jobs started with the siblings' (in optimizeAndEmit); this emits them.
+        const deltas = deltaBuild
+          ? deltaBuild.emitDeltas({
+              wasm: wasm.filter((w) => !w.sidecarOf).map((w) => ({ file: w.sources[0], fileName: w.fileName, wasm: w.wasm, wasmHash: w.wasmHash })),
+              brSize: async (fileName) => (await compressing).find((r) => r.emitted === fileName)?.br,
               base,
-              runDelta: createDeltaCompressor({ pool, cache }),
-              emit: (fileName, source) => this.emitFile({ type: 'asset', fileName, source }),
+              emit,
             })
           : []
+        const [rows, deltaRows] = await Promise.all([compressing, deltas]).finally(() => progress?.stop())
         for (const message of [...cacheWarnings, ...deltaWarnings]) this.warn(message)
         cacheWarnings = []
         deltaWarnings = []

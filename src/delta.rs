@@ -7,8 +7,9 @@
 //!   The window stays at lgwin 24 (16 MiB), the most RFC 9842 lets a client require.
 //! - `dcz`: `5e 2a 4d 18 20 00 00 00` (a zstd skippable frame of 32 bytes), the
 //!   sha-256, then a zstd frame with the dictionary referenced as a raw prefix. Its
-//!   window is at most max(8 MiB, 1.25 × dictionary) as the RFC allows, and never above
-//!   32 MiB: Chromium refuses 64 MiB and more. `None` when no such window is possible.
+//!   window is at most max(8 MiB, 1.25 × dictionary), at most 128 MiB, as the RFC
+//!   allows (Chromium takes up to the next power of two of that). `None` when no such
+//!   window is possible.
 //!
 //! Every body is decoded here against its dictionary, and its output compared with
 //! the new bytes, before it is returned: a wrong delta is an internal error, never an
@@ -21,9 +22,8 @@ pub const DCB_MAGIC: [u8; 4] = [0xff, 0x44, 0x43, 0x42];
 pub const DCZ_MAGIC: [u8; 8] = [0x5e, 0x2a, 0x4d, 0x18, 0x20, 0x00, 0x00, 0x00];
 /// Brotli's largest standard window (2^24 − 16 bytes).
 const DCB_LGWIN: u32 = 24;
-/// Below Chromium's 64 MiB refusal, with room to spare.
-pub const DCZ_MAX_WINDOW_LOG: u32 = 25;
 const DCZ_MIN_WINDOW: u64 = 8 << 20;
+const DCZ_MAX_WINDOW: u64 = 128 << 20;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum DeltaFormat {
@@ -89,18 +89,31 @@ pub fn delta(new: &[u8], dict: &[u8], format: DeltaFormat, level: Option<i32>) -
     Ok(Some(body))
 }
 
-/// The zstd window for a dcz delta: enough to reach back over the whole dictionary
-/// when the rules allow, else the largest they allow; `None` below 2^10.
+/// The largest zstd window a dcz may ask of a client holding a dictionary of
+/// `dict_len` bytes (RFC 9842: max(8 MiB, 1.25 × the dictionary), at most 128 MiB).
+/// Chromium allows the next power of two of it (`Log2Ceiling(dictionary × 5 / 4)`).
+pub fn dcz_max_window(dict_len: usize) -> u64 {
+    DCZ_MIN_WINDOW.max(dict_len as u64 / 4 * 5).min(DCZ_MAX_WINDOW)
+}
+
+/// The zstd window log for a dcz delta. When the rules allow a window as large as the
+/// new file, the smallest power of two covering it: zstd then writes a single-segment
+/// frame, whose window is the file's own size, and the whole dictionary stays in
+/// reach for the whole file (RFC 8878: a dictionary is reachable until the output
+/// passes the window). Else the largest power of two the rules allow; `None` when
+/// that covers less than half the dictionary.
 pub fn dcz_window_log(new_len: usize, dict_len: usize) -> Option<u32> {
-    let allowed = DCZ_MIN_WINDOW.max(dict_len as u64 / 4 * 5);
-    let allowed_log = (63 - allowed.leading_zeros()).min(DCZ_MAX_WINDOW_LOG);
-    let wanted = (new_len as u64 + dict_len as u64).max(1024);
-    let wanted_log = 64 - (wanted - 1).leading_zeros();
+    let allowed = dcz_max_window(dict_len);
+    let new_len = (new_len as u64).max(1024);
+    if new_len <= allowed {
+        return Some(64 - (new_len - 1).leading_zeros());
+    }
+    let allowed_log = 63 - allowed.leading_zeros();
     // A window that covers neither the dictionary nor the file gains nothing.
     if (1u64 << allowed_log) < dict_len as u64 / 2 {
         return None;
     }
-    Some(wanted_log.min(allowed_log).max(10))
+    Some(allowed_log)
 }
 
 fn zstd_with_prefix(new: &[u8], dict: &[u8], level: i32, window_log: u32) -> Result<Vec<u8>> {
@@ -145,8 +158,8 @@ pub fn undelta(body: &[u8], dict: &[u8], max_len: usize) -> Result<Vec<u8>> {
         DeltaFormat::Dcb => ffi::unbrotli_with_dictionary(stream, dict, max_len),
         DeltaFormat::Dcz => {
             let window = crate::compress::zstd_frame_window(stream).unwrap_or(u64::MAX);
-            if window >= 64 << 20 {
-                return Err(bad("zstd window of 64 MiB or more", header as u64));
+            if window > dcz_max_window(dict.len()) {
+                return Err(bad("zstd window larger than RFC 9842 allows for this dictionary", header as u64));
             }
             unzstd_with_prefix(stream, dict, max_len)
         }
@@ -297,15 +310,31 @@ mod tests {
     use super::*;
 
     #[test]
-    fn dcz_window_follows_rfc_9842_and_stays_below_chromiums_limit() {
-        // Small files: the window covers dictionary and file.
-        assert_eq!(dcz_window_log(1000, 1000), Some(11));
-        // 8 MiB or 1.25 × the dictionary, whichever is greater…
-        assert_eq!(dcz_window_log(10 << 20, 10 << 20), Some(23));
-        assert_eq!(dcz_window_log(20 << 20, 20 << 20), Some(24));
-        // …but never 64 MiB, which Chromium refuses.
-        assert_eq!(dcz_window_log(60 << 20, 60 << 20), Some(25));
-        // A dictionary the largest window cannot half cover: no dcz.
-        assert_eq!(dcz_window_log(100 << 20, 100 << 20), None);
+    fn dcz_window_follows_rfc_9842() {
+        // max(8 MiB, 1.25 × the dictionary), at most 128 MiB.
+        assert_eq!(dcz_max_window(1000), 8 << 20);
+        assert_eq!(dcz_max_window(20 << 20), 25 << 20);
+        assert_eq!(dcz_max_window(200 << 20), 128 << 20);
+        // A file the allowed window covers: the smallest power of two covering it (zstd
+        // then writes a single-segment frame whose window is the file's size).
+        assert_eq!(dcz_window_log(1000, 1000), Some(10));
+        assert_eq!(dcz_window_log(10 << 20, 10 << 20), Some(24));
+        assert_eq!(dcz_window_log(18 << 20, 18 << 20), Some(25));
+        assert_eq!(dcz_window_log(34 << 20, 34 << 20), Some(26));
+        // A larger file: the largest power of two the rules allow…
+        assert_eq!(dcz_window_log(20 << 20, 1 << 20), Some(23));
+        assert_eq!(dcz_window_log(200 << 20, 100 << 20), Some(26));
+        // …unless it cannot reach half the dictionary: no dcz.
+        assert_eq!(dcz_window_log(300 << 20, 300 << 20), None);
+    }
+
+    #[test]
+    fn a_dcz_that_fits_is_one_segment_whose_window_is_the_file() {
+        let old: Vec<u8> = (0..300_000u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
+        let mut new = old.clone();
+        new[1000] ^= 0xff;
+        let body = delta(&new, &old, DeltaFormat::Dcz, None).unwrap().unwrap();
+        assert_eq!(crate::compress::zstd_frame_window(&body[40..]), Some(new.len() as u64));
+        assert!(new.len() as u64 <= dcz_max_window(old.len()));
     }
 }

@@ -131,6 +131,9 @@ describe('two real builds, then bad previous deploys and the Node middleware', (
     assert.equal(report.deltas.length, 1)
     assert.equal(report.deltas[0].dcb, dcb.bytes)
     assert.ok(report.deltas[0].dcb < report.deltas[0].br / 20, JSON.stringify(report.deltas[0]))
+    // A 40 kB file is far below DCZ_MIN_BYTES: no zstd run, no dcz.
+    assert.equal(report.deltas[0].dcz, undefined)
+    assert.ok(!second.files.some((f) => f.endsWith('.dcz')), second.files.join(', '))
   })
 
   test('deltas against each of the last `keep` deploys, newest first', async () => {

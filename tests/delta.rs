@@ -40,11 +40,12 @@ fn unbrotli_rust(stream: &[u8], dict: &[u8]) -> Vec<u8> {
     out
 }
 
-/// zstd's streaming decoder with the dictionary as a raw prefix, refusing windows a
-/// browser refuses: over 2^25 bytes (32 MiB; Chromium's limit is under 64 MiB).
+/// zstd's streaming decoder with the dictionary as a raw prefix, refusing the windows
+/// Chromium refuses (its zstd_source_stream.cc: clamp(Log2Ceiling(dictionary × 5 / 4), 23, 27)).
 fn unzstd_streaming(frame: &[u8], dict: &[u8]) -> Vec<u8> {
     let mut decoder = zstd::stream::read::Decoder::with_ref_prefix(frame, dict).unwrap();
-    decoder.window_log_max(25).unwrap();
+    let chromium_log = (64 - ((dict.len() as u64 * 5 / 4).max(1) - 1).leading_zeros()).clamp(23, 27);
+    decoder.window_log_max(chromium_log).unwrap();
     let mut out = Vec::new();
     decoder.read_to_end(&mut out).unwrap();
     out
@@ -67,11 +68,23 @@ fn dcz_is_a_skippable_frame_hash_and_a_zstd_frame_with_a_window_browsers_take() 
     let body = delta(&new, &old, DeltaFormat::Dcz, None).unwrap().unwrap();
     assert_eq!(body[..8], DCZ_MAGIC);
     assert_eq!(body[8..40], sha256(&old));
-    // The decoder refuses a frame asking for a window over 32 MiB, so this also
-    // checks the window browsers take.
+    // The decoder refuses a frame asking for a window larger than Chromium takes
+    // for this dictionary, so this also checks the window browsers accept.
     assert_eq!(unzstd_streaming(&body[40..], &old), new);
     // Random data: only matches into the dictionary make it this small.
     assert!(body.len() < 2_000, "dcz body is {} bytes", body.len());
+}
+
+#[test]
+fn a_dcz_frame_with_a_window_beyond_the_rfcs_is_refused() {
+    let (old, new) = versions(300_000);
+    let body = delta(&new, &old, DeltaFormat::Dcz, None).unwrap().unwrap();
+    // The header of that body, then an empty zstd frame whose header asks for a 16 MiB
+    // window (descriptor 0x70: 2^(10 + 14)) where RFC 9842 allows 8 MiB for this dictionary.
+    let mut forged = body[..40].to_vec();
+    forged.extend_from_slice(&[0x28, 0xb5, 0x2f, 0xfd, 0x00, 0x70, 0x01, 0x00, 0x00]);
+    let err = undelta(&forged, &old, new.len()).unwrap_err();
+    assert!(err.to_string().contains("window larger than RFC 9842 allows"), "{err}");
 }
 
 #[test]

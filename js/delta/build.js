@@ -5,13 +5,19 @@
 import { readFileSync } from 'node:fs'
 import path from 'node:path'
 import { loadDeploys } from './previous.js'
-import { MANIFEST_FILE, deltaFileName, manifestJson, sha256Hex, sourceIdentity } from './manifest.js'
+import { MANIFEST_FILE, deltaFileName, manifestJson, sourceIdentity } from './manifest.js'
 import { dictionaryMatch } from './negotiate.js'
 import { displaySource, formatBytes } from '../report.js'
 import { OptionError } from '../options.js'
 
 export const DEFAULT_KEEP = 2
 export const MAX_KEEP = 8
+/**
+ * dcz is only tried on files over brotli's 16 MiB window: below it dcb came out
+ * smaller on every pair of bench:delta (bench/results/delta.md), and every browser
+ * with dcz has dcb, so the zstd run would be build time for a file never served.
+ */
+export const DCZ_MIN_BYTES = 1 << 24
 
 function invalid(key, expected, value) {
   return new OptionError(key, `option \`${key}\` must be ${expected}, got ${JSON.stringify(value)}`)
@@ -41,36 +47,71 @@ export function normalizeDelta(option) {
 
 /**
  * @param {{ previous: string[] }} option the normalised option
- * @param {{ root: string, base: string, warn: (message: string) => void }} context
+ * @param {{ root: string, warn: (message: string) => void,
+ *   runDelta: (target: { bytes: Uint8Array, sha256: Buffer }, dictionary: { bytes: Uint8Array, sha256: string }, coding: 'dcb'|'dcz') => Promise<Buffer|null> }} context
  */
-export function createDeltaBuild(option, { root, warn }) {
+export function createDeltaBuild(option, { root, warn, runDelta }) {
   // Read before the bundler empties the output directory, which may be where CI
   // restored the previous deploy.
   const deploys = loadDeploys(option.previous, { root, warn })
+  /** source identity and sha-256 → the delta bodies against each previous deploy */
+  const started = new Map()
+
+  /**
+   * Starts the delta jobs of one emitted wasm (once), as soon as its bytes are known:
+   * they then share the pool with its siblings' jobs instead of following them.
+   * @param {string} file the source file relative to the root
+   * @param {Uint8Array} wasm the emitted bytes
+   * @param {Buffer} wasmHash their sha-256 (hashed once, by the plugin)
+   */
+  function startDeltas(file, wasm, wasmHash) {
+    const source = sourceIdentity(file, (dir) => declaredPackageName(path.join(root, dir)))
+    const sha256 = wasmHash.toString('hex')
+    const key = `${source}\0${sha256}`
+    if (!started.has(key)) {
+      const jobs = deploys.then((previous) => {
+        const seen = new Set()
+        const against = previous.filter((deploy) => {
+          const old = deploy.assets.get(source)
+          if (!old || old.sha256 === sha256 || seen.has(old.sha256)) return false
+          seen.add(old.sha256)
+          return true
+        })
+        return Promise.all(
+          against.map(async (deploy) => {
+            const old = deploy.assets.get(source)
+            const dictionary = { bytes: old.bytes, sha256: old.sha256 }
+            const tryDcz = wasm.length > DCZ_MIN_BYTES
+            const target = { bytes: wasm, sha256: wasmHash }
+            const [dcb, dcz] = await Promise.all([runDelta(target, dictionary, 'dcb'), tryDcz ? runDelta(target, dictionary, 'dcz') : null])
+            return { deploy, old, dcb, dcz }
+          }),
+        )
+      })
+      jobs.catch(() => {}) // awaited in emitDeltas; never an unhandled rejection
+      started.set(key, { source, sha256, jobs })
+    }
+    return started.get(key)
+  }
 
   /**
    * @param {object} args
-   * @param {{ file: string, fileName: string, wasm: Uint8Array, br?: number }[]} args.wasm our emitted wasm with the size of its .br
+   * @param {{ file: string, fileName: string, wasm: Uint8Array, wasmHash: Buffer }[]} args.wasm our emitted wasm
+   * @param {(fileName: string) => Promise<number | undefined>} args.brSize the size of a wasm's .br, once known
    * @param {string} args.base the public base path
-   * @param {(bytes: Uint8Array, dictionary: { bytes: Uint8Array, sha256: string }, coding: 'dcb'|'dcz') => Promise<Buffer|null>} args.runDelta
    * @param {(fileName: string, source: Buffer | string) => void} args.emit
    * @returns {Promise<{ file: string, fileName: string, against: string, dictionary: string, br?: number, dcb?: number, dcz?: number }[]>}
    */
-  async function emitDeltas({ wasm, base, runDelta, emit }) {
-    const previous = await deploys
-    const rows = []
-    const assets = await Promise.all(
+  async function emitDeltas({ wasm, brSize, base, emit }) {
+    const perAsset = await Promise.all(
       wasm.map(async (w) => {
-        const source = sourceIdentity(w.file, (dir) => declaredPackageName(path.join(root, dir)))
-        const sha256 = sha256Hex(w.wasm)
+        const { source, sha256, jobs } = startDeltas(w.file, w.wasm, w.wasmHash)
         const entry = { source, file: w.fileName, sha256, bytes: w.wasm.length, match: dictionaryMatch(w.fileName, path.basename(w.file), base), deltas: [] }
-        for (const deploy of previous) {
-          const old = deploy.assets.get(source)
-          if (!old || old.sha256 === sha256 || entry.deltas.some((d) => d.dictionary === old.sha256)) continue
-          const dictionary = { bytes: old.bytes, sha256: old.sha256 }
-          const [dcb, dcz] = await Promise.all([runDelta(w.wasm, dictionary, 'dcb'), runDelta(w.wasm, dictionary, 'dcz')])
-          const row = { file: w.file, fileName: w.fileName, against: deploy.where, dictionary: old.sha256, ...(w.br != null && { br: w.br }) }
-          const full = w.br ?? w.wasm.length
+        const rows = []
+        const [results, br] = await Promise.all([jobs, brSize(w.fileName)])
+        for (const { deploy, old, dcb, dcz } of results) {
+          const row = { file: w.file, fileName: w.fileName, against: deploy.where, dictionary: old.sha256, ...(br != null && { br }) }
+          const full = br ?? w.wasm.length
           // dcb pays when it beats the .br a client would get instead; dcz when it
           // also beats dcb (every browser with dcz has dcb).
           for (const [coding, body] of [['dcb', dcb], ['dcz', dcz]]) {
@@ -84,14 +125,14 @@ export function createDeltaBuild(option, { root, warn }) {
           }
           rows.push(row)
         }
-        return entry
+        return { entry, rows }
       }),
     )
-    emit(MANIFEST_FILE, manifestJson(assets))
-    return rows
+    emit(MANIFEST_FILE, manifestJson(perAsset.map((a) => a.entry)))
+    return perAsset.flatMap((a) => a.rows)
   }
 
-  return { emitDeltas }
+  return { startDeltas, emitDeltas }
 }
 
 /** The size table of the deltas, logged after the main one. */

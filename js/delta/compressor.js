@@ -1,7 +1,7 @@
 // Delta jobs through the plugin's compression pool (its concurrency and memory
 // budget) and its cache, keyed by the new bytes, the dictionary's hash and the format.
 import { delta } from '../native.js'
-import { cacheKey, sha256 } from '../compress/cache.js'
+import { cacheKey } from '../compress/cache.js'
 
 const MiB = 1 << 20
 const LEVELS = { dcb: 11, dcz: 19 }
@@ -19,15 +19,15 @@ export function estimateDeltaMemory(coding, inputLen, dictLen) {
 
 /**
  * @param {{ pool: { runTask: Function }, cache: { get: Function, set: Function } }} deps
- * @returns {(bytes: Uint8Array, dictionary: { bytes: Uint8Array, sha256: string }, coding: 'dcb'|'dcz') => Promise<Buffer|null>}
+ * @returns {(target: { bytes: Uint8Array, sha256: Buffer }, dictionary: { bytes: Uint8Array, sha256: string }, coding: 'dcb'|'dcz') => Promise<Buffer|null>}
  */
 export function createDeltaCompressor({ pool, cache }) {
-  return async function runDelta(bytes, dictionary, coding) {
+  return async function runDelta({ bytes, sha256: hash }, dictionary, coding) {
     const level = LEVELS[coding]
     const work = () => delta(bytes, dictionary.bytes, { format: coding, level })
     // With compression off there is no pool or cache: run it directly.
     if (!pool || !cache) return work()
-    const key = cacheKey(Buffer.concat([sha256(bytes), Buffer.from(dictionary.sha256, 'hex')]), coding, level)
+    const key = cacheKey(Buffer.concat([hash, Buffer.from(dictionary.sha256, 'hex')]), coding, level)
     const cached = await cache.get(key)
     // An empty entry records "no dcz fits the window" for this pair.
     if (cached) return cached.length === 0 ? null : cached
