@@ -1,6 +1,6 @@
 //! Every format round-trips exactly; zstd never asks browsers for more than 8 MiB.
 use std::io::Read;
-use wasm_squeeze::compress::{brotli, brotli_with_window, compress, wide_brotli_window, zstd_frame_window, CompressOptions, BROTLI_ZLIB_LGWIN};
+use wasm_squeeze::compress::{brotli, brotli_split, brotli_with_window, compress, wide_brotli_window, zstd_frame_window, CompressOptions, BROTLI_ZLIB_LGWIN};
 use wasm_squeeze::ErrorCode;
 
 /// Compressible but not trivial: a repeated pseudo-random block with some noise.
@@ -145,4 +145,28 @@ fn brotli_is_never_bigger_than_at_zlibs_window_where_a_wider_one_loses() {
 fn inputs_within_zlibs_window_get_only_zlibs_window() {
     assert_eq!(wide_brotli_window(&sample(4 << 20)).unwrap(), None);
     assert_eq!(wide_brotli_window(b"").unwrap(), None);
+}
+
+#[test]
+fn a_split_brotli_stream_is_one_standard_stream() {
+    // Quality 11 and 5 take different encoder paths (zopfli vs hash chains).
+    let module = tree_sitter_cpp();
+    for quality in [5, 11] {
+        let input = if quality == 11 { &module[..1 << 20] } else { &module[..] };
+        for parts in [2, 3, 7] {
+            let split = brotli_split(input, quality, BROTLI_ZLIB_LGWIN, parts).unwrap();
+            assert_eq!(unbrotli(&split), input, "quality {quality}, {parts} parts");
+            let whole = brotli_with_window(input, quality, BROTLI_ZLIB_LGWIN).unwrap();
+            // The pieces cannot refer back to each other: a little bigger, not much.
+            assert!(split.len() >= whole.len() && split.len() < whole.len() * 11 / 10, "{} vs {}", split.len(), whole.len());
+        }
+    }
+}
+
+#[test]
+fn a_split_into_one_part_or_of_tiny_input_is_the_unsplit_stream() {
+    let input = sample(100_000);
+    assert_eq!(brotli_split(&input, 5, BROTLI_ZLIB_LGWIN, 1).unwrap(), brotli_with_window(&input, 5, BROTLI_ZLIB_LGWIN).unwrap());
+    assert_eq!(unbrotli(&brotli_split(b"ab", 5, BROTLI_ZLIB_LGWIN, 4).unwrap()), b"ab");
+    assert_eq!(unbrotli(&brotli_split(b"", 5, BROTLI_ZLIB_LGWIN, 4).unwrap()), b"");
 }
