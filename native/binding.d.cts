@@ -203,6 +203,13 @@ export interface BindingTransformResult {
   buildId?: string
 }
 
+/**
+ * Brotli at zlib's window in `parts` pieces compressed at once, stitched into one
+ * standard stream (a little bigger than `compress`'s; the caller decides when that
+ * pays).
+ */
+export declare function brotliSplit(input: Uint8Array, quality: number, parts: number): Promise<Buffer>
+
 /** Compresses bytes into each requested format, in parallel, off the main thread. */
 export declare function compress(input: Uint8Array, options: BindingCompressOptions): Promise<BindingCompressed>
 
