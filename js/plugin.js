@@ -5,7 +5,7 @@
 // the bundle's other assets when asked, and logs one size table. `vite preview`
 // serves the siblings by Accept-Encoding.
 import { createHash } from 'node:crypto'
-import { access, mkdir, readFile, writeFile } from 'node:fs/promises'
+import { access, mkdir, readFile, stat, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { createFilter } from '@rollup/pluginutils'
 import { inspect } from './native.js'
@@ -26,7 +26,8 @@ import { jsonReport, reportPath } from './compress/json-report.js'
 import { companionOptions, describeCompanions, placeCompanion, writeQueued } from './debug-files.js'
 import { createDeltaBuild, formatDeltaTable } from './delta/build.js'
 import { createDeltaCompressor } from './delta/compressor.js'
-import { evictToFit, optimizeStoreDir } from './compress/cache-dir.js'
+import { evictToFit, inputIndexDir, optimizeStoreDir } from './compress/cache-dir.js'
+import { openInputIndex } from './compress/input-index.js'
 import { createOptimizeCache } from './optimize-cache.js'
 import { startProgress } from './compress/progress.js'
 
@@ -54,6 +55,8 @@ export default function wasmSqueeze(options = {}) {
   let cache
   /** The optimizer's outputs by content, in the same store as the compressed ones. */
   let optimizeCache
+  /** Each source's hash by its file's identity: an unchanged source is not read again. */
+  let inputIndex
   let compressAll
   let cacheWarnings = []
   /** This build's deltas (client builds with `delta` on), and the warnings they gave. */
@@ -96,25 +99,37 @@ export default function wasmSqueeze(options = {}) {
     return entry
   }
 
-  async function optimizeAndEmit(ctx, file, optimize) {
-    const raw = await readFile(file)
-    const relative = path.relative(root, file) || file
-    let wasm = raw
-    let note
-    let result
-    let info
-    let wasmHash
-    if (optimize !== false) {
-      try {
-        ;({ result, info, wasmHash } = await optimizeCache.optimize(raw, { ...optimize, ...companionOptions(debugFiles, file) }, relative))
-        wasm = result.wasm
-      } catch (err) {
-        if (strict) ctx.error(err)
-        note = `kept original: ${err.code ?? 'error'}`
-        ctx.warn(`${err.message}; shipping the original bytes (set strict: true to fail the build instead)`)
-      }
+  /**
+   * The optimizer's output for `file`: from the cache by the file's recorded hash
+   * when it is unchanged (the source is then not even read), else optimized.
+   */
+  async function optimizeFile(ctx, file, relative, optimize) {
+    const options = optimize && { ...optimize, ...companionOptions(debugFiles, file) }
+    const known = options && (await inputIndex.lookup(file))
+    const hit = known && (await optimizeCache.lookup(known.hash, options))
+    if (hit) return { rawLength: known.size, wasm: hit.result.wasm, ...hit }
+    if (!options) {
+      const raw = await readFile(file)
+      return { rawLength: raw.length, wasm: raw }
     }
-    wasmHash ??= sha256(wasm) // hashed once: the asset key and the compression cache both use it
+    const identity = await stat(file) // before the read: a write after it moves ctime, so the record cannot match
+    const raw = await readFile(file)
+    try {
+      const inputHash = sha256(raw)
+      const optimized = await optimizeCache.optimize(raw, options, relative, inputHash)
+      await inputIndex.record(file, inputHash, identity)
+      return { rawLength: raw.length, wasm: optimized.result.wasm, ...optimized }
+    } catch (err) {
+      if (strict) ctx.error(err)
+      ctx.warn(`${err.message}; shipping the original bytes (set strict: true to fail the build instead)`)
+      return { rawLength: raw.length, wasm: raw, note: `kept original: ${err.code ?? 'error'}` }
+    }
+  }
+
+  async function optimizeAndEmit(ctx, file, optimize) {
+    const relative = path.relative(root, file) || file
+    const { rawLength, wasm, result, info, note, wasmHash: cachedHash } = await optimizeFile(ctx, file, relative, optimize)
+    const wasmHash = cachedHash ?? sha256(wasm) // hashed once: the asset key and the compression cache both use it
     const key = contentKey(wasmHash, result?.sidecar)
     const twin = assets.get(key)
     if (twin) {
@@ -127,7 +142,7 @@ export default function wasmSqueeze(options = {}) {
     const compressed = startCompressing(wasm, wasmHash)
     compressed.catch(() => {}) // awaited in generateBundle; never an unhandled rejection
     const sidecar = emitSidecar(ctx, path.basename(file), result?.sidecar, startCompressing)
-    const asset = { sources: [relative], referenceId, raw: raw.length, wasm, info, compressed, note, sidecar, result }
+    const asset = { sources: [relative], referenceId, raw: rawLength, wasm, info, compressed, note, sidecar, result }
     assets.set(key, asset)
     return asset
   }
@@ -167,6 +182,7 @@ export default function wasmSqueeze(options = {}) {
       const warn = (message) => cacheWarnings.length === 0 && cacheWarnings.push(message) // one directory, one warning
       cache = openCompressCache(dir, { warn })
       optimizeCache = createOptimizeCache(openCompressCache(optimizeStoreDir(dir), { warn }))
+      inputIndex = openInputIndex(inputIndexDir(dir))
       if (compression) {
         pool ??= createCompressPool(compression.limits)
         compressAll = createCompressor({ levels: compression.levels, pool, cache })
@@ -271,7 +287,7 @@ export default function wasmSqueeze(options = {}) {
           if (logger) logger.info(`\n${table}`)
           else this.info(`\n${table}`)
         }
-        finishedReport = reportPath(report, root) ? jsonReport(rows, { cache: cache?.stats, optimize: optimizeCache?.stats, pool: pool?.stats }) : null
+        finishedReport = reportPath(report, root) ? jsonReport(rows, { cache: cache?.stats, optimize: optimizeCache?.stats, pool: pool && { ...pool.stats, concurrency: pool.limits.concurrency } }) : null
         if (finishedReport && debugFiles) finishedReport.debugFiles = debugReport.json
         if (finishedReport && deltaBuild) finishedReport.deltas = deltaRows
       },
