@@ -69,11 +69,6 @@ export function transformSync(input: Bytes, options?: TransformOptions): Transfo
 /** Compresses into each requested format in parallel, off the main thread. */
 export function compress(input: Bytes, options?: CompressOptions): Promise<Compressed>
 export function compressSync(input: Bytes, options?: CompressOptions): Compressed
-/**
- * Brotli at zlib's window in `parts` pieces compressed at once and stitched into one
- * standard stream, a little bigger than `compress`'s (bench/results/brotli-split.md).
- */
-export function brotliSplit(input: Bytes, quality: number, parts: number): Promise<Buffer>
 /** Compression Dictionary Transport formats (RFC 9842). */
 export interface DeltaOptions {
   format: 'dcb' | 'dcz'

@@ -99,19 +99,6 @@ export function compressSync(input, options) {
   }
 }
 
-/**
- * Brotli at zlib's window (4 MiB) in `parts` pieces compressed at once, stitched
- * into one standard stream: a little bigger than `compress`'s, which the plugin's
- * pool accepts only when asked (`compress.splitBrotli`).
- */
-export async function brotliSplit(input, quality, parts) {
-  try {
-    return await native().brotliSplit(toBytes(input), quality, parts)
-  } catch (err) {
-    throw decorateError(err)
-  }
-}
-
 /** Lists sections, imports, exports, memories and data segments. */
 export async function inspect(input, options) {
   try {
