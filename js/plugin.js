@@ -17,7 +17,7 @@ import { addToWorkerBundles, isDuplicateInstance } from './workers.js'
 import { isServerBuild, serverAndLibraryPlugin } from './server-and-library.js'
 import { emitSidecar, sidecarExpression } from './sidecar.js'
 import { compressBundle } from './compress/bundle.js'
-import { defaultCacheDir, openCompressCache, sha256 } from './compress/cache.js'
+import { defaultCacheDir, openCompressCache, sha256, toolId } from './compress/cache.js'
 import { createCompressor } from './compress/pipeline.js'
 import { normalizePluginOptions } from './options.js'
 import { createCompressPool } from './compress/pool.js'
@@ -101,12 +101,13 @@ export default function wasmSqueeze(options = {}) {
 
   /**
    * The optimizer's output for `file`: from the cache by the file's recorded hash
-   * when it is unchanged (the source is then not even read), else optimized.
+   * when it is unchanged (the source is then neither hashed nor, unless the
+   * optimizer left it as it was, read), else optimized.
    */
   async function optimizeFile(ctx, file, relative, optimize) {
     const options = optimize && { ...optimize, ...companionOptions(debugFiles, file) }
-    const known = options && (await inputIndex.lookup(file))
-    const hit = known && (await optimizeCache.lookup(known.hash, options))
+    const known = options && inputIndex.lookup(file)
+    const hit = known && (await optimizeCache.lookup(known.hash, options, () => inputIndex.read(file, known.id)))
     if (hit) return { rawLength: known.size, wasm: hit.result.wasm, ...hit }
     if (!options) {
       const raw = await readFile(file)
@@ -117,7 +118,7 @@ export default function wasmSqueeze(options = {}) {
     try {
       const inputHash = sha256(raw)
       const optimized = await optimizeCache.optimize(raw, options, relative, inputHash)
-      await inputIndex.record(file, inputHash, identity)
+      inputIndex.record(file, inputHash, identity)
       return { rawLength: raw.length, wasm: optimized.result.wasm, ...optimized }
     } catch (err) {
       if (strict) ctx.error(err)
@@ -183,6 +184,7 @@ export default function wasmSqueeze(options = {}) {
       cache = openCompressCache(dir, { warn })
       optimizeCache = createOptimizeCache(openCompressCache(optimizeStoreDir(dir), { warn }))
       inputIndex = openInputIndex(inputIndexDir(dir))
+      toolId(inputIndex) // the addon's hash from its record when the file is unchanged
       if (compression) {
         pool ??= createCompressPool(compression.limits)
         compressAll = createCompressor({ levels: compression.levels, pool, cache })

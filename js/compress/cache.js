@@ -10,12 +10,12 @@
 // sharing the cache at once see either no entry or a whole one.
 // A directory that cannot be created or written turns the cache off, with one warning.
 import { createHash, randomBytes } from 'node:crypto'
-import { readdirSync, readFileSync } from 'node:fs'
+import { readdirSync, readFileSync, statSync } from 'node:fs'
 import { mkdir, open, rename, rm, writeFile } from 'node:fs/promises'
 import { createRequire } from 'node:module'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { userCacheDir } from './cache-dir.js'
+import { readWhole, userCacheDir } from './cache-dir.js'
 
 const require = createRequire(import.meta.url)
 const MAGIC = Buffer.from('WSQZC1\n\0')
@@ -61,14 +61,27 @@ const manifest = () => JSON.parse(readFileSync(new URL('../../package.json', imp
 /** This package's version. */
 export const packageVersion = () => manifest().version
 
+/** sha256 of the addon file, from `index` (js/compress/input-index.js) when the file is unchanged since it was recorded. */
+function addonHash(addon, index) {
+  const known = index?.lookup(addon)
+  if (known) return known.hash
+  const identity = statSync(addon)
+  const hash = sha256(readFileSync(addon))
+  index?.record(addon, hash, identity)
+  return hash
+}
+
 let toolIdMemo
-/** `wasm-squeeze@<version>+<hash of the native addon file>`: changes whenever the encoders can. */
-export function toolId() {
+/**
+ * `wasm-squeeze@<version>+<hash of the native addon file>`: changes whenever the
+ * encoders can. The first call computes it (with `index`, hashing the addon only
+ * when its file changed), later ones return it.
+ */
+export function toolId(index = null) {
   if (toolIdMemo) return toolIdMemo
   const { version } = manifest()
   const addon = addonFileWithoutLoading() ?? loadedAddonFile()
-  const addonHash = addon ? sha256(readFileSync(addon)).toString('hex').slice(0, 16) : 'unknown'
-  toolIdMemo = `wasm-squeeze@${version}+${addonHash}`
+  toolIdMemo = `wasm-squeeze@${version}+${addon ? addonHash(addon, index).toString('hex').slice(0, 16) : 'unknown'}`
   return toolIdMemo
 }
 
@@ -116,7 +129,7 @@ export function openCompressCache(dir, { warn = () => {} } = {}) {
       try {
         handle = await open(entryPath(key))
         const { size, mtimeMs } = await handle.stat()
-        entry = size >= HEADER_BYTES ? await handle.readFile() : Buffer.alloc(0)
+        entry = (size >= HEADER_BYTES && (await readWhole(handle, size))) || Buffer.alloc(0)
         // Least recently used goes first when the cache is over its cap; a day's
         // precision is plenty, and spares a warm build one write per entry.
         if (Date.now() - mtimeMs > TOUCH_AFTER_MS) await handle.utimes(new Date(), new Date()).catch(() => {})
