@@ -148,6 +148,27 @@ export default function wasmSqueeze(options = {}) {
     return asset
   }
 
+  /** @type {Map<string, { fileName: string, source: Buffer }[]>} output directory → siblings to write there */
+  const siblingsToWrite = new Map()
+  const outputDir = (outputOptions) => path.resolve(root, outputOptions.dir ?? path.dirname(outputOptions.file ?? '.'))
+  function queueSibling(outputOptions, fileName, source) {
+    const dir = outputDir(outputOptions)
+    if (!siblingsToWrite.has(dir)) siblingsToWrite.set(dir, [])
+    siblingsToWrite.get(dir).push({ fileName, source })
+  }
+  async function writeSiblings(outputOptions) {
+    const dir = outputDir(outputOptions)
+    const queued = siblingsToWrite.get(dir) ?? []
+    siblingsToWrite.delete(dir)
+    await Promise.all(
+      queued.map(async ({ fileName, source }) => {
+        const file = path.join(dir, fileName)
+        await mkdir(path.dirname(file), { recursive: true })
+        await writeFile(file, source)
+      }),
+    )
+  }
+
   let inert = false // a second instance (e.g. the user's and ours in worker.plugins) leaves the work to the first
 
   const main = {
@@ -177,6 +198,7 @@ export default function wasmSqueeze(options = {}) {
     buildStart() {
       emitted = new Map()
       assets = new Map()
+      siblingsToWrite.clear()
       ownReferences.clear()
       const dir = cacheConfig === false ? false : path.resolve(root, cacheConfig.dir ?? defaultCacheDir())
       cacheWarnings = []
@@ -239,7 +261,7 @@ export default function wasmSqueeze(options = {}) {
     generateBundle: {
       // After Vite's own hooks, so that index.html and the final chunks are there.
       order: 'post',
-      async handler(_, bundle) {
+      async handler(outputOptions, bundle) {
         await Promise.all(emitted.values()) // every load has settled by now; this surfaces a failed one
         const wasm = []
         companions = []
@@ -265,7 +287,13 @@ export default function wasmSqueeze(options = {}) {
           bundle,
           compression,
           compressAll,
-          emit: (fileName, source) => this.emitFile({ type: 'asset', fileName, source }),
+          // Siblings are written beside the bundle in writeBundle: handing megabytes
+          // to the bundler's emitFile costs a warm build more than all else it does
+          // (bench:build). A worker bundle is never written by itself (Vite inlines
+          // it into the app's), so its siblings are bundle assets.
+          emit: isWorker
+            ? (fileName, source) => this.emitFile({ type: 'asset', fileName, source })
+            : (fileName, source) => queueSibling(outputOptions, fileName, source),
         }).finally(() => progress?.stop())
         const deltaRows = deltaBuild
           ? await deltaBuild.emitDeltas({
@@ -301,7 +329,8 @@ export default function wasmSqueeze(options = {}) {
       if (cacheConfig && !cache.stats.disabled && writes > 0) await evictToFit(cache.stats.dir, cacheConfig.maxBytes)
     },
 
-    async writeBundle() {
+    async writeBundle(outputOptions) {
+      await writeSiblings(outputOptions)
       await writeQueued(companions, root)
       const file = reportPath(report, root)
       if (!file || !finishedReport) return
