@@ -2,8 +2,8 @@
 // by the native core in `load`, emitted under the hash of its optimized bytes, and
 // compressed in the background (through the cache and a bounded pool) while the
 // bundler carries on; `generateBundle` collects the compressed siblings, compresses
-// the bundle's other assets when asked, and logs one size table. `vite preview`
-// serves the siblings by Accept-Encoding.
+// the bundle's other assets when asked, and logs one size table; `writeBundle`
+// writes the siblings beside the bundle. `vite preview` serves them by Accept-Encoding.
 import { createHash } from 'node:crypto'
 import { access, mkdir, readFile, stat, writeFile } from 'node:fs/promises'
 import path from 'node:path'
