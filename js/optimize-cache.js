@@ -57,23 +57,35 @@ export function decodeValue(payload) {
 /**
  * @param {ReturnType<import('./compress/cache.js').openCompressCache>} store
  * @returns {{ stats: { hits: number, misses: number },
- *   optimize(raw: Buffer, options: object, file: string): Promise<{ result: any, info: any, wasmHash: Buffer }>,
+ *   optimize(raw: Buffer, options: object, file: string, inputHash?: Buffer): Promise<{ result: any, info: any, wasmHash: Buffer }>,
+ *   lookup(inputHash: Buffer, options: object, source: () => Promise<Buffer | null>): Promise<{ result: any, info: any, wasmHash: Buffer } | null>,
  *   inspect(bytes: Buffer, file: string): Promise<{ info: any, hash: Buffer }> }}
  */
+/** A cached value with its output wasm in place (the source's bytes when it was left unchanged). */
+function withWasm(value, raw) {
+  const result = value.unchanged ? { ...value.result, wasm: raw } : value.result
+  return { result, wasmHash: value.wasmHash, info: result }
+}
+
 export function createOptimizeCache(store) {
   const stats = { hits: 0, misses: 0, get writes() { return store.stats.writes }, get corrupt() { return store.stats.corrupt } }
 
-  async function cached(key, compute) {
+  /** The decoded entry, or null; a payload whose hash checks but does not decode (written by a bug) is a miss. */
+  async function read(key) {
     const payload = await store.get(key)
-    if (payload) {
-      try {
-        const value = decodeValue(payload)
-        stats.hits++
-        return value
-      } catch {
-        // A payload whose hash checks but does not decode (written by a bug): recompute.
-      }
+    if (!payload) return null
+    try {
+      const value = decodeValue(payload)
+      stats.hits++
+      return value
+    } catch {
+      return null
     }
+  }
+
+  async function cached(key, compute) {
+    const hit = await read(key)
+    if (hit) return hit
     stats.misses++
     const value = await compute()
     await store.set(key, encodeValue(value))
@@ -82,15 +94,32 @@ export function createOptimizeCache(store) {
 
   return {
     stats,
-    /** The transform result for `raw` under `options` and the inspect of its wasm; throws what transform throws. */
-    async optimize(raw, options, file) {
-      const key = optimizeKey(sha256(raw), 'optimize', options)
+    /**
+     * The transform result for `raw` under `options` and the inspect of its wasm;
+     * throws what transform throws. `inputHash`: sha256 of `raw`, when known.
+     */
+    async optimize(raw, options, file, inputHash = sha256(raw)) {
+      const key = optimizeKey(inputHash, 'optimize', options)
       const value = await cached(key, async () => {
         const result = await transform(raw, { ...options, file })
+        // A module the optimizer leaves as it is (most release builds) is not stored
+        // a second time: the entry says so, and the source's bytes are the output.
+        const unchanged = result.wasm.equals(raw)
         // transform returns the imports and exports of what it made: the glue needs no inspect.
-        return { result, wasmHash: sha256(result.wasm) }
+        return { result: unchanged ? { ...result, wasm: null } : result, wasmHash: unchanged ? inputHash : sha256(result.wasm), unchanged }
       })
-      return { ...value, info: value.result }
+      return withWasm(value, raw)
+    },
+    /**
+     * What `optimize` would return for input with this hash, from the cache only; null
+     * when it is not there. `source()` gives the input's bytes when the entry needs
+     * them (an unchanged module), or null when they are no longer that input.
+     */
+    async lookup(inputHash, options, source) {
+      const value = await read(optimizeKey(inputHash, 'optimize', options))
+      if (!value) return null
+      const raw = value.unchanged ? await source() : null
+      return value.unchanged && !raw ? null : withWasm(value, raw)
     },
     /** `inspect` of bytes the optimizer did not touch (`optimize: false`), and their hash. */
     async inspect(bytes, file) {

@@ -2,10 +2,10 @@
 // by the native core in `load`, emitted under the hash of its optimized bytes, and
 // compressed in the background (through the cache and a bounded pool) while the
 // bundler carries on; `generateBundle` collects the compressed siblings, compresses
-// the bundle's other assets when asked, and logs one size table. `vite preview`
-// serves the siblings by Accept-Encoding.
+// the bundle's other assets when asked, and logs one size table; `writeBundle`
+// writes the siblings beside the bundle. `vite preview` serves them by Accept-Encoding.
 import { createHash } from 'node:crypto'
-import { access, mkdir, readFile, writeFile } from 'node:fs/promises'
+import { access, mkdir, readFile, stat, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { createFilter } from '@rollup/pluginutils'
 import { inspect } from './native.js'
@@ -17,7 +17,7 @@ import { addToWorkerBundles, isDuplicateInstance } from './workers.js'
 import { isServerBuild, serverAndLibraryPlugin } from './server-and-library.js'
 import { emitSidecar, sidecarExpression } from './sidecar.js'
 import { compressBundle } from './compress/bundle.js'
-import { defaultCacheDir, openCompressCache, sha256 } from './compress/cache.js'
+import { defaultCacheDir, openCompressCache, sha256, toolId } from './compress/cache.js'
 import { createCompressor } from './compress/pipeline.js'
 import { normalizePluginOptions } from './options.js'
 import { createCompressPool } from './compress/pool.js'
@@ -26,7 +26,8 @@ import { jsonReport, reportPath } from './compress/json-report.js'
 import { companionOptions, describeCompanions, placeCompanion, writeQueued } from './debug-files.js'
 import { createDeltaBuild, formatDeltaTable } from './delta/build.js'
 import { createDeltaCompressor } from './delta/compressor.js'
-import { evictToFit, optimizeStoreDir } from './compress/cache-dir.js'
+import { evictToFit, inputIndexDir, optimizeStoreDir } from './compress/cache-dir.js'
+import { openInputIndex } from './compress/input-index.js'
 import { createOptimizeCache } from './optimize-cache.js'
 import { startProgress } from './compress/progress.js'
 
@@ -54,6 +55,8 @@ export default function wasmSqueeze(options = {}) {
   let cache
   /** The optimizer's outputs by content, in the same store as the compressed ones. */
   let optimizeCache
+  /** Each source's hash by its file's identity: an unchanged source is not read again. */
+  let inputIndex
   let compressAll
   let cacheWarnings = []
   /** This build's deltas (client builds with `delta` on), and the warnings they gave. */
@@ -96,25 +99,38 @@ export default function wasmSqueeze(options = {}) {
     return entry
   }
 
-  async function optimizeAndEmit(ctx, file, optimize) {
-    const raw = await readFile(file)
-    const relative = path.relative(root, file) || file
-    let wasm = raw
-    let note
-    let result
-    let info
-    let wasmHash
-    if (optimize !== false) {
-      try {
-        ;({ result, info, wasmHash } = await optimizeCache.optimize(raw, { ...optimize, ...companionOptions(debugFiles, file) }, relative))
-        wasm = result.wasm
-      } catch (err) {
-        if (strict) ctx.error(err)
-        note = `kept original: ${err.code ?? 'error'}`
-        ctx.warn(`${err.message}; shipping the original bytes (set strict: true to fail the build instead)`)
-      }
+  /**
+   * The optimizer's output for `file`: from the cache by the file's recorded hash
+   * when it is unchanged (the source is then neither hashed nor, unless the
+   * optimizer left it as it was, read), else optimized.
+   */
+  async function optimizeFile(ctx, file, relative, optimize) {
+    const options = optimize && { ...optimize, ...companionOptions(debugFiles, file) }
+    const known = options && inputIndex.lookup(file)
+    const hit = known && (await optimizeCache.lookup(known.hash, options, () => inputIndex.read(file, known.id)))
+    if (hit) return { rawLength: known.size, wasm: hit.result.wasm, ...hit }
+    if (!options) {
+      const raw = await readFile(file)
+      return { rawLength: raw.length, wasm: raw }
     }
-    wasmHash ??= sha256(wasm) // hashed once: the asset key and the compression cache both use it
+    const identity = await stat(file) // before the read: a write after it moves ctime, so the record cannot match
+    const raw = await readFile(file)
+    try {
+      const inputHash = sha256(raw)
+      const optimized = await optimizeCache.optimize(raw, options, relative, inputHash)
+      inputIndex.record(file, inputHash, identity)
+      return { rawLength: raw.length, wasm: optimized.result.wasm, ...optimized }
+    } catch (err) {
+      if (strict) ctx.error(err)
+      ctx.warn(`${err.message}; shipping the original bytes (set strict: true to fail the build instead)`)
+      return { rawLength: raw.length, wasm: raw, note: `kept original: ${err.code ?? 'error'}` }
+    }
+  }
+
+  async function optimizeAndEmit(ctx, file, optimize) {
+    const relative = path.relative(root, file) || file
+    const { rawLength, wasm, result, info, note, wasmHash: cachedHash } = await optimizeFile(ctx, file, relative, optimize)
+    const wasmHash = cachedHash ?? sha256(wasm) // hashed once: the asset key and the compression cache both use it
     const key = contentKey(wasmHash, result?.sidecar)
     const twin = assets.get(key)
     if (twin) {
@@ -128,9 +144,30 @@ export default function wasmSqueeze(options = {}) {
     compressed.catch(() => {}) // awaited in generateBundle; never an unhandled rejection
     deltaBuild?.startDeltas(relative, wasm, wasmHash)
     const sidecar = emitSidecar(ctx, path.basename(file), result?.sidecar, startCompressing)
-    const asset = { sources: [relative], referenceId, raw: raw.length, wasm, wasmHash, info, compressed, note, sidecar, result }
+    const asset = { sources: [relative], referenceId, raw: rawLength, wasm, wasmHash, info, compressed, note, sidecar, result }
     assets.set(key, asset)
     return asset
+  }
+
+  /** @type {Map<string, { fileName: string, source: Buffer }[]>} output directory → siblings to write there */
+  const siblingsToWrite = new Map()
+  const outputDir = (outputOptions) => path.resolve(root, outputOptions.dir ?? path.dirname(outputOptions.file ?? '.'))
+  function queueSibling(outputOptions, fileName, source) {
+    const dir = outputDir(outputOptions)
+    if (!siblingsToWrite.has(dir)) siblingsToWrite.set(dir, [])
+    siblingsToWrite.get(dir).push({ fileName, source })
+  }
+  async function writeSiblings(outputOptions) {
+    const dir = outputDir(outputOptions)
+    const queued = siblingsToWrite.get(dir) ?? []
+    siblingsToWrite.delete(dir)
+    await Promise.all(
+      queued.map(async ({ fileName, source }) => {
+        const file = path.join(dir, fileName)
+        await mkdir(path.dirname(file), { recursive: true })
+        await writeFile(file, source)
+      }),
+    )
   }
 
   let inert = false // a second instance (e.g. the user's and ours in worker.plugins) leaves the work to the first
@@ -162,12 +199,15 @@ export default function wasmSqueeze(options = {}) {
     buildStart() {
       emitted = new Map()
       assets = new Map()
+      siblingsToWrite.clear()
       ownReferences.clear()
       const dir = cacheConfig === false ? false : path.resolve(root, cacheConfig.dir ?? defaultCacheDir())
       cacheWarnings = []
       const warn = (message) => cacheWarnings.length === 0 && cacheWarnings.push(message) // one directory, one warning
       cache = openCompressCache(dir, { warn })
       optimizeCache = createOptimizeCache(openCompressCache(optimizeStoreDir(dir), { warn }))
+      inputIndex = openInputIndex(inputIndexDir(dir))
+      toolId(inputIndex) // the addon's hash from its record when the file is unchanged
       if (compression) {
         pool ??= createCompressPool(compression.limits)
         compressAll = createCompressor({ levels: compression.levels, pool, cache })
@@ -225,7 +265,7 @@ export default function wasmSqueeze(options = {}) {
     generateBundle: {
       // After Vite's own hooks, so that index.html and the final chunks are there.
       order: 'post',
-      async handler(_, bundle) {
+      async handler(outputOptions, bundle) {
         await Promise.all(emitted.values()) // every load has settled by now; this surfaces a failed one
         const wasm = []
         companions = []
@@ -246,7 +286,13 @@ export default function wasmSqueeze(options = {}) {
           }
         }
         const progress = pool && startProgress(pool, logger ?? { info: (m) => this.info(m) }, progressOptions(progressIntervalMs))
-        const emit = (fileName, source) => this.emitFile({ type: 'asset', fileName, source })
+        // Siblings and deltas are written beside the bundle in writeBundle: handing
+        // megabytes to the bundler's emitFile costs a warm build more than all else it
+        // does (bench:build). A worker bundle is never written by itself (Vite inlines
+        // it into the app's), so its siblings are bundle assets.
+        const emit = isWorker
+          ? (fileName, source) => this.emitFile({ type: 'asset', fileName, source })
+          : (fileName, source) => queueSibling(outputOptions, fileName, source)
         const compressing = compressBundle({ wasm, bundle, compression, compressAll, emit })
         // The delta jobs started with the siblings' (in optimizeAndEmit); this emits them.
         const deltas = deltaBuild
@@ -272,7 +318,7 @@ export default function wasmSqueeze(options = {}) {
           if (logger) logger.info(`\n${table}`)
           else this.info(`\n${table}`)
         }
-        finishedReport = reportPath(report, root) ? jsonReport(rows, { cache: cache?.stats, optimize: optimizeCache?.stats, pool: pool?.stats }) : null
+        finishedReport = reportPath(report, root) ? jsonReport(rows, { cache: cache?.stats, optimize: optimizeCache?.stats, pool: pool && { ...pool.stats, concurrency: pool.limits.concurrency } }) : null
         if (finishedReport && debugFiles) finishedReport.debugFiles = debugReport.json
         if (finishedReport && deltaBuild) finishedReport.deltas = deltaRows
       },
@@ -284,7 +330,8 @@ export default function wasmSqueeze(options = {}) {
       if (cacheConfig && !cache.stats.disabled && writes > 0) await evictToFit(cache.stats.dir, cacheConfig.maxBytes)
     },
 
-    async writeBundle() {
+    async writeBundle(outputOptions) {
+      await writeSiblings(outputOptions)
       await writeQueued(companions, root)
       const file = reportPath(report, root)
       if (!file || !finishedReport) return

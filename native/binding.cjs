@@ -835,6 +835,7 @@ function __napiStampBindingTarget(exportsObject, target) {
 // linked import resolves to `undefined`.
 module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __napiLoadedBindingTarget)
 module.exports = nativeBinding
+module.exports.brotliSplit = nativeBinding.brotliSplit
 module.exports.compress = nativeBinding.compress
 module.exports.compressSync = nativeBinding.compressSync
 module.exports.delta = nativeBinding.delta

@@ -203,6 +203,13 @@ export interface BindingTransformResult {
   buildId?: string
 }
 
+/**
+ * Brotli at zlib's window in `parts` pieces compressed at once, stitched into one
+ * standard stream. For bench:brotli-split and its tests only: the stream is 0.8–16%
+ * bigger than `compress`'s (bench/results/brotli-split.md), so nothing ships it.
+ */
+export declare function brotliSplit(input: Uint8Array, quality: number, parts: number): Promise<Buffer>
+
 /** Compresses bytes into each requested format, in parallel, off the main thread. */
 export declare function compress(input: Uint8Array, options: BindingCompressOptions): Promise<BindingCompressed>
 

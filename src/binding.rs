@@ -373,6 +373,35 @@ pub fn compress_sync(
     task.resolve(env, output)
 }
 
+pub struct BrotliSplitTask {
+    input: Uint8Array,
+    quality: u32,
+    parts: u32,
+}
+
+impl Task for BrotliSplitTask {
+    type Output = Vec<u8>;
+    type JsValue = Buffer;
+
+    fn compute(&mut self) -> Result<Self::Output> {
+        let input: &[u8] = &self.input;
+        let (quality, parts) = (self.quality, self.parts as usize);
+        guarded(|| core_compress::brotli_split(input, quality, core_compress::BROTLI_ZLIB_LGWIN, parts))
+    }
+
+    fn resolve(&mut self, _env: Env, out: Self::Output) -> Result<Self::JsValue> {
+        Ok(out.into())
+    }
+}
+
+/// Brotli at zlib's window in `parts` pieces compressed at once, stitched into one
+/// standard stream. For bench:brotli-split and its tests only: the stream is 0.8–16%
+/// bigger than `compress`'s (bench/results/brotli-split.md), so nothing ships it.
+#[napi(ts_return_type = "Promise<Buffer>")]
+pub fn brotli_split(input: Uint8Array, quality: u32, parts: u32) -> AsyncTask<BrotliSplitTask> {
+    AsyncTask::new(BrotliSplitTask { input, quality, parts })
+}
+
 // ---- inspect ------------------------------------------------------------------
 
 #[napi(object, object_from_js = false)]

@@ -20,11 +20,11 @@ import { BROWSER_MAX_WINDOW, zstdWindowSize } from './helpers/zstd.js'
 const FORMATS = 3 // brotli and gzip by default, zstd opted into below
 const EXPECTED_FILES = ['assets/checksum-', 'assets/index-', 'assets/math-', 'index.html']
 
-/** Every compression cache entry file under `dir` (the optimizer's sit in `optimize/`). */
+/** Every compression cache entry file under `dir` (the optimizer's sit in `optimize/`, the sources' hashes in `inputs/`). */
 async function cacheEntries(dir) {
   const entries = await readdir(dir, { recursive: true, withFileTypes: true })
   const files = entries.filter((e) => e.isFile()).map((e) => path.join(e.parentPath ?? e.path, e.name))
-  return files.filter((f) => !path.relative(dir, f).startsWith(`optimize${path.sep}`)).sort()
+  return files.filter((f) => !/^(optimize|inputs)$/.test(path.relative(dir, f).split(path.sep)[0])).sort()
 }
 
 before(() => compileExampleWasm())

@@ -8,6 +8,7 @@ import path from 'node:path'
 import { brotliDecompressSync } from 'node:zlib'
 import { after, before, test } from 'node:test'
 import { build } from 'vite'
+import { jsonReport } from '../js/compress/json-report.js'
 import { cacheKey, decodeEntry, encodeEntry, openCompressCache, sha256, toolId } from '../js/compress/cache.js'
 import { createCompressPool, estimateJobMemory } from '../js/compress/pool.js'
 import { compileExampleWasm, tempDir } from './helpers/example.js'
@@ -74,7 +75,8 @@ test('two builds sharing one cache at once both succeed with the same bytes', as
   ])
   assert.deepEqual(a.files.map((f) => f.name), b.files.map((f) => f.name))
   a.files.forEach((f, i) => assert.ok(f.bytes.equals(b.files[i].bytes), `${f.name} is the same in both`))
-  const entries = (await readdir(options.cache, { recursive: true, withFileTypes: true })).filter((e) => e.isFile())
+  // Every file but the sources' hash records (inputs/, plain JSON) is a framed entry.
+  const entries = (await readdir(options.cache, { recursive: true, withFileTypes: true })).filter((e) => e.isFile() && path.basename(e.parentPath ?? e.path) !== 'inputs')
   assert.ok(entries.length >= 8, `${entries.length} entries`) // 4 files × br, gz
   for (const entry of entries) {
     assert.doesNotMatch(entry.name, /\.tmp$/, 'no temp file left behind')
@@ -91,6 +93,11 @@ test('the pool keeps to its concurrency and memory budget, and compresses right'
   assert.equal(pool.stats.jobs, 4)
   assert.equal(pool.stats.peakRunning, 1, 'two brotli jobs would exceed the budget')
   assert.ok(pool.stats.peakMemory <= budget)
+  // One at a time (the budget), in three slots: a third of them filled while jobs ran.
+  const { pool: report } = jsonReport([], { pool: { ...pool.stats, concurrency: 3 } })
+  assert.deepEqual(report.finished.map((job) => [job.format, job.level, job.bytes]), Array(4).fill(['brotli', 11, input.length]))
+  assert.ok(Math.abs(report.busyMs - report.finished.reduce((sum, job) => sum + job.ms, 0)) < 1, 'busy time is the jobs\' run times')
+  assert.ok(report.occupancy > 0.3 && report.occupancy <= 1 / 3 + 1e-9, `occupancy ${report.occupancy}`)
 
   const wide = createCompressPool({ concurrency: 2, memoryBudget: 2 ** 40 })
   await Promise.all(['brotli', 'zstd', 'gzip', 'gzip', 'zstd'].map((format) => wide.run(input, format, { brotli: 5, zstd: 3, gzip: 6 }[format])))

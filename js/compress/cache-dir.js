@@ -3,7 +3,7 @@
 // wasm reuses it. Builds of different projects share it safely: entries are named
 // by content and written by atomic rename, and eviction only unlinks whole entries
 // (a reader that loses the race sees a miss).
-import { readdir, stat, unlink, utimes } from 'node:fs/promises'
+import { readdir, stat, unlink } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 
@@ -21,15 +21,31 @@ export function userCacheDir({ env = process.env, platform = process.platform, h
   return path.join(xdg && path.isAbsolute(xdg) ? xdg : path.join(home, '.cache'), 'wasm-squeeze')
 }
 
+/** Where the source files' hashes are recorded (js/compress/input-index.js): tiny files, never evicted. */
+export function inputIndexDir(dir) {
+  return dir && path.join(dir, 'inputs')
+}
+
 /** Where the optimizer's entries live inside a cache directory (the compressed outputs sit at its top). */
 export function optimizeStoreDir(dir) {
   return dir && path.join(dir, 'optimize')
 }
 
-/** Marks an entry used now (its mtime), so eviction drops the least recently used; atime is often not kept. */
-export function touch(file) {
-  const now = new Date()
-  return utimes(file, now, now).catch(() => {})
+/**
+ * The whole of an open file in one read (one trip to the thread pool; FileHandle's
+ * readFile makes one per 512 KiB, which on a busy pool costs a warm build more than
+ * the bytes do). Null when the file is not `size` bytes long after all.
+ * @param {import('node:fs/promises').FileHandle} handle
+ */
+export async function readWhole(handle, size) {
+  const bytes = Buffer.allocUnsafe(size)
+  let filled = 0
+  while (filled < size) {
+    const { bytesRead } = await handle.read(bytes, filled, size - filled, filled)
+    if (bytesRead === 0) return null
+    filled += bytesRead
+  }
+  return bytes
 }
 
 /**

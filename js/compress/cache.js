@@ -10,28 +10,78 @@
 // sharing the cache at once see either no entry or a whole one.
 // A directory that cannot be created or written turns the cache off, with one warning.
 import { createHash, randomBytes } from 'node:crypto'
-import { readFileSync } from 'node:fs'
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises'
+import { readdirSync, readFileSync, statSync } from 'node:fs'
+import { mkdir, open, rename, rm, writeFile } from 'node:fs/promises'
 import { createRequire } from 'node:module'
 import path from 'node:path'
-import { touch, userCacheDir } from './cache-dir.js'
+import { fileURLToPath } from 'node:url'
+import { readWhole, userCacheDir } from './cache-dir.js'
 
 const require = createRequire(import.meta.url)
 const MAGIC = Buffer.from('WSQZC1\n\0')
 const HASH_BYTES = 32
 const HEADER_BYTES = MAGIC.length + HASH_BYTES
+const TOUCH_AFTER_MS = 24 * 3600_000
 
 export const sha256 = (bytes) => createHash('sha256').update(bytes).digest()
 
-let toolIdMemo
-/** `wasm-squeeze@<version>+<hash of the native addon file>`: changes whenever the encoders can. */
-export function toolId() {
-  if (toolIdMemo) return toolIdMemo
-  const { version } = require('../../package.json')
+/**
+ * The addon file `native/binding.cjs` would load, found without loading it (a warm
+ * build then loads no native code): the one local build for this os/cpu, else the
+ * one installed platform package. Null when that is not clear-cut (an override path,
+ * several candidates): the caller then loads the addon and asks `require.cache`.
+ */
+function addonFileWithoutLoading() {
+  if (process.env.NAPI_RS_NATIVE_LIBRARY_PATH) return null
+  const prefix = `wasm-squeeze.${process.platform}-${process.arch}`
+  const nativeDir = fileURLToPath(new URL('../../native/', import.meta.url))
+  const local = readdirSync(nativeDir).filter((f) => f.startsWith(prefix) && f.endsWith('.node'))
+  if (local.length > 0) return local.length === 1 ? path.join(nativeDir, local[0]) : null
+  const { optionalDependencies = {} } = manifest()
+  const installed = Object.keys(optionalDependencies)
+    .filter((name) => name.startsWith(`wasm-squeeze-${process.platform}-${process.arch}`))
+    .flatMap((name) => {
+      try {
+        return [require.resolve(name)]
+      } catch {
+        return []
+      }
+    })
+  return installed.length === 1 ? installed[0] : null
+}
+
+function loadedAddonFile() {
   require('../../native/binding.cjs') // loads the addon, so require.cache names its file
-  const addon = Object.keys(require.cache).find((file) => file.endsWith('.node') && /wasm-squeeze/.test(path.basename(file)))
-  const addonHash = addon ? sha256(readFileSync(addon)).toString('hex').slice(0, 16) : 'unknown'
-  toolIdMemo = `wasm-squeeze@${version}+${addonHash}`
+  return Object.keys(require.cache).find((file) => file.endsWith('.node') && /wasm-squeeze/.test(path.basename(file)))
+}
+
+/** package.json, read without `require` (whose first use in an ESM build costs a CJS loader start-up). */
+const manifest = () => JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8'))
+
+/** This package's version. */
+export const packageVersion = () => manifest().version
+
+/** sha256 of the addon file, from `index` (js/compress/input-index.js) when the file is unchanged since it was recorded. */
+function addonHash(addon, index) {
+  const known = index?.lookup(addon)
+  if (known) return known.hash
+  const identity = statSync(addon)
+  const hash = sha256(readFileSync(addon))
+  index?.record(addon, hash, identity)
+  return hash
+}
+
+let toolIdMemo
+/**
+ * `wasm-squeeze@<version>+<hash of the native addon file>`: changes whenever the
+ * encoders can. The first call computes it (with `index`, hashing the addon only
+ * when its file changed), later ones return it.
+ */
+export function toolId(index = null) {
+  if (toolIdMemo) return toolIdMemo
+  const { version } = manifest()
+  const addon = addonFileWithoutLoading() ?? loadedAddonFile()
+  toolIdMemo = `wasm-squeeze@${version}+${addon ? addonHash(addon, index).toString('hex').slice(0, 16) : 'unknown'}`
   return toolIdMemo
 }
 
@@ -71,16 +121,24 @@ export function openCompressCache(dir, { warn = () => {} } = {}) {
   return {
     stats,
 
-    /** The cached payload for `key`, or null (a miss, counted). */
+    /** The cached payload for `key`, or null (a miss, counted). One open, one read, one hash. */
     async get(key) {
       if (stats.disabled) return null
       let entry
+      let handle
       try {
-        entry = await readFile(entryPath(key))
+        handle = await open(entryPath(key))
+        const { size, mtimeMs } = await handle.stat()
+        entry = (size >= HEADER_BYTES && (await readWhole(handle, size))) || Buffer.alloc(0)
+        // Least recently used goes first when the cache is over its cap; a day's
+        // precision is plenty, and spares a warm build one write per entry.
+        if (Date.now() - mtimeMs > TOUCH_AFTER_MS) await handle.utimes(new Date(), new Date()).catch(() => {})
       } catch (err) {
         if (err.code !== 'ENOENT' && err.code !== 'ENOTDIR') disable(err)
         stats.misses++
         return null
+      } finally {
+        await handle?.close()
       }
       const payload = decodeEntry(entry)
       if (!payload) {
@@ -89,7 +147,6 @@ export function openCompressCache(dir, { warn = () => {} } = {}) {
         return null
       }
       stats.hits++
-      await touch(entryPath(key)) // least recently used goes first when the cache is over its cap
       return payload
     },
 

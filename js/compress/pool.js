@@ -56,7 +56,9 @@ export function createCompressPool(limits = {}, { onJob } = {}) {
   const { concurrency, memoryBudget } = normalizeLimits(limits)
   const queue = []
   // done/bytes/cost counters: what the progress line (js/progress.js) reports.
-  const stats = { jobs: 0, done: 0, running: 0, memory: 0, peakRunning: 0, peakMemory: 0, bytesQueued: 0, bytesDone: 0, costQueued: 0, costDone: 0 }
+  // busyMs/firstStart/lastEnd: how well the jobs kept the pool's slots filled
+  // (occupancy, in the JSON report), whatever share of the machine the OS gave us.
+  const stats = { jobs: 0, done: 0, running: 0, memory: 0, peakRunning: 0, peakMemory: 0, bytesQueued: 0, bytesDone: 0, costQueued: 0, costDone: 0, busyMs: 0, firstStart: null, lastEnd: null, finished: [] }
 
   function pump() {
     while (queue.length > 0 && stats.running < concurrency) {
@@ -84,13 +86,18 @@ export function createCompressPool(limits = {}, { onJob } = {}) {
     stats.peakMemory = Math.max(stats.peakMemory, stats.memory)
     const only = { ...Object.fromEntries(FORMATS.map((f) => [f.option, false])), [job.format]: job.level }
     const started = performance.now()
+    stats.firstStart ??= started
     const work = job.work ? job.work() : compress(job.bytes, only).then((out) => out[formatOf(job.format).id])
     work
       .then((output) => {
-        onJob?.({ format: job.format, level: job.level, bytes: job.length ?? job.bytes.length, ms: performance.now() - started })
+        const finished = { format: job.format, level: job.level, bytes: job.length ?? job.bytes.length, ms: performance.now() - started }
+        stats.finished.push(finished)
+        onJob?.(finished)
         job.resolve(output)
       }, job.reject)
       .finally(() => {
+        stats.lastEnd = performance.now()
+        stats.busyMs += stats.lastEnd - started
         stats.done++
         stats.bytesDone += job.length ?? job.bytes.length
         stats.costDone += job.cost

@@ -63,3 +63,27 @@ fn inputs_within_zlibs_window_get_only_zlibs_window() {
     assert_eq!(wide_brotli_window(&sample(4 << 20)).unwrap(), None);
     assert_eq!(wide_brotli_window(b"").unwrap(), None);
 }
+
+#[test]
+fn a_split_brotli_stream_is_one_standard_stream() {
+    // Quality 11 and 5 take different encoder paths (zopfli vs hash chains).
+    let module = tree_sitter_cpp();
+    for quality in [5, 11] {
+        let input = if quality == 11 { &module[..1 << 20] } else { &module[..] };
+        for parts in [2, 3, 7] {
+            let split = brotli_split(input, quality, BROTLI_ZLIB_LGWIN, parts).unwrap();
+            assert_eq!(unbrotli(&split), input, "quality {quality}, {parts} parts");
+            let whole = brotli_with_window(input, quality, BROTLI_ZLIB_LGWIN).unwrap();
+            // The pieces cannot refer back to each other: a little bigger, not much.
+            assert!(split.len() >= whole.len() && split.len() < whole.len() * 11 / 10, "{} vs {}", split.len(), whole.len());
+        }
+    }
+}
+
+#[test]
+fn a_split_into_one_part_or_of_tiny_input_is_the_unsplit_stream() {
+    let input = sample(100_000);
+    assert_eq!(brotli_split(&input, 5, BROTLI_ZLIB_LGWIN, 1).unwrap(), brotli_with_window(&input, 5, BROTLI_ZLIB_LGWIN).unwrap());
+    assert_eq!(unbrotli(&brotli_split(b"ab", 5, BROTLI_ZLIB_LGWIN, 4).unwrap()), b"ab");
+    assert_eq!(unbrotli(&brotli_split(b"", 5, BROTLI_ZLIB_LGWIN, 4).unwrap()), b"");
+}
