@@ -279,11 +279,11 @@ fn valid_modules() {
     fuzz("valid", DEFAULT_VALID_CASES, valid_case);
 }
 
-/// Real modules to damage: the example app's, built from its `.wat`.
+/// Real modules to damage: the test fixture app's, built from its `.wat`.
 fn real_modules() -> &'static [Vec<u8>] {
     static MODULES: std::sync::OnceLock<Vec<Vec<u8>>> = std::sync::OnceLock::new();
     MODULES.get_or_init(|| {
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/vite-app/src/wasm");
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("test/fixtures/vite-app/src/wasm");
         let mut files: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).collect();
         files.sort();
         files.iter().filter(|p| p.extension().is_some_and(|e| e == "wat")).map(|p| wat::parse_file(p).unwrap()).collect()
