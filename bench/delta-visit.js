@@ -228,7 +228,7 @@ ${markdownTable(
 
 Returning visit: **${(returningRatio * 100).toFixed(2)}%** of the wasm's .br bytes (target ≤ 5%: ${returningRatio <= 0.05 ? 'met' : 'missed'}); ${(freshRatio * 100).toFixed(2)}% of the fresh visit's wasm body bytes, ${(encodedRatio * 100).toFixed(2)}% of its encodedDataLength.
 
-Build time, cold (an empty cache, a fresh process each), ${runs} round${runs > 1 ? 's' : ''}, medians: without deltas ${formatMs(off)} (${builds.off.map((b) => formatMs(b.ms)).join(', ')}), with one previous deploy ${formatMs(withDelta)} (${builds.delta.map((b) => formatMs(b.ms)).join(', ')}): **${buildRatio.toFixed(2)}×** (target ≤ 1.3×: ${buildRatio <= 1.3 ? 'met' : 'missed'}); CPU time ${cpuRatio.toFixed(2)}×.
+Build time, cold (an empty cache, a fresh process each), ${runs} round${runs > 1 ? 's' : ''}, medians: without deltas ${formatMs(off)} (${builds.off.map((b) => formatMs(b.ms)).join(', ')}), with one previous deploy ${formatMs(withDelta)} (${builds.delta.map((b) => formatMs(b.ms)).join(', ')}): **${buildRatio.toFixed(3)}×** (target ≤ 1.3×: ${buildRatio <= 1.3 ? 'met' : 'missed'}); CPU time ${cpuRatio.toFixed(3)}×.
 `
 writeFileSync(join(BENCH_DIR, 'results', 'delta-visit.json'), `${JSON.stringify({ revision: startRevision, machine, loadavg: os.loadavg(), ...result, returningRatio, freshRatio, encodedRatio, buildRatio, cpuRatio }, null, 2)}\n`)
 writeFileSync(join(BENCH_DIR, 'results', 'delta-visit.md'), md)
