@@ -2,6 +2,12 @@
 // loaded, what exactly is missing: a clone that was never built, a tarball packed
 // without its platform packages (a plain `npm pack`), no package for this
 // os/cpu/libc, or a listed one that npm did not install.
+import { readdirSync } from 'node:fs'
+import { createRequire } from 'node:module'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+const require = createRequire(import.meta.url)
 
 /** napi-rs's name for this machine's target (`linux-x64-gnu`, `darwin-arm64`, …). */
 export function hostPlatformArchABI() {
@@ -39,4 +45,29 @@ export function missingAddonMessage({ manifest, abi, fromClone, cause }) {
     `${head}${wanted} is listed in optionalDependencies but was not installed: reinstall without ` +
     `\`--no-optional\`/\`--omit=optional\`, or with \`npm install ${wanted}\`.${why}`
   )
+}
+
+/**
+ * The addon file `native/binding.cjs` would load, found without loading it (a warm
+ * build then loads no native code): the one local build for this os/cpu, else the
+ * one installed platform package. Null when that is not clear-cut (an override path,
+ * several candidates): the caller then loads the addon and asks `require.cache`.
+ * @param {{ name: string, optionalDependencies?: Record<string, string> }} manifest this package's package.json
+ */
+export function addonFileWithoutLoading(manifest) {
+  if (process.env.NAPI_RS_NATIVE_LIBRARY_PATH) return null
+  const target = `${process.platform}-${process.arch}` // the libc part, when there is one, is left open
+  const nativeDir = fileURLToPath(new URL('../native/', import.meta.url))
+  const local = readdirSync(nativeDir).filter((f) => f.startsWith(`${manifest.name}.${target}`) && f.endsWith('.node'))
+  if (local.length > 0) return local.length === 1 ? path.join(nativeDir, local[0]) : null
+  const installed = Object.keys(manifest.optionalDependencies ?? {})
+    .filter((name) => name.startsWith(`${manifest.name}-${target}`))
+    .flatMap((name) => {
+      try {
+        return [require.resolve(name)]
+      } catch {
+        return []
+      }
+    })
+  return installed.length === 1 ? installed[0] : null
 }

@@ -10,12 +10,12 @@
 // sharing the cache at once see either no entry or a whole one.
 // A directory that cannot be created or written turns the cache off, with one warning.
 import { createHash, randomBytes } from 'node:crypto'
-import { readdirSync, readFileSync, statSync } from 'node:fs'
+import { readFileSync, statSync } from 'node:fs'
 import { mkdir, open, rename, rm, writeFile } from 'node:fs/promises'
 import { createRequire } from 'node:module'
 import path from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { readWhole, userCacheDir } from './cache-dir.js'
+import { addonFileWithoutLoading } from '../platform.js'
 
 const require = createRequire(import.meta.url)
 const MAGIC = Buffer.from('WSQZC1\n\0')
@@ -24,31 +24,6 @@ const HEADER_BYTES = MAGIC.length + HASH_BYTES
 const TOUCH_AFTER_MS = 24 * 3600_000
 
 export const sha256 = (bytes) => createHash('sha256').update(bytes).digest()
-
-/**
- * The addon file `native/binding.cjs` would load, found without loading it (a warm
- * build then loads no native code): the one local build for this os/cpu, else the
- * one installed platform package. Null when that is not clear-cut (an override path,
- * several candidates): the caller then loads the addon and asks `require.cache`.
- */
-function addonFileWithoutLoading() {
-  if (process.env.NAPI_RS_NATIVE_LIBRARY_PATH) return null
-  const prefix = `wasm-squeeze.${process.platform}-${process.arch}`
-  const nativeDir = fileURLToPath(new URL('../../native/', import.meta.url))
-  const local = readdirSync(nativeDir).filter((f) => f.startsWith(prefix) && f.endsWith('.node'))
-  if (local.length > 0) return local.length === 1 ? path.join(nativeDir, local[0]) : null
-  const { optionalDependencies = {} } = manifest()
-  const installed = Object.keys(optionalDependencies)
-    .filter((name) => name.startsWith(`wasm-squeeze-${process.platform}-${process.arch}`))
-    .flatMap((name) => {
-      try {
-        return [require.resolve(name)]
-      } catch {
-        return []
-      }
-    })
-  return installed.length === 1 ? installed[0] : null
-}
 
 function loadedAddonFile() {
   require('../../native/binding.cjs') // loads the addon, so require.cache names its file
@@ -80,7 +55,7 @@ let toolIdMemo
 export function toolId(index = null) {
   if (toolIdMemo) return toolIdMemo
   const { version } = manifest()
-  const addon = addonFileWithoutLoading() ?? loadedAddonFile()
+  const addon = addonFileWithoutLoading(manifest()) ?? loadedAddonFile()
   toolIdMemo = `wasm-squeeze@${version}+${addon ? addonHash(addon, index).toString('hex').slice(0, 16) : 'unknown'}`
   return toolIdMemo
 }
