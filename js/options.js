@@ -31,6 +31,7 @@ export class OptionError extends TypeError {
 export function describe(value) {
   if (typeof value === 'string') return `'${value}'`
   if (value instanceof RegExp) return String(value)
+  if (value instanceof ArrayBuffer) return 'an ArrayBuffer'
   if (typeof value === 'function') return 'a function'
   if (Array.isArray(value)) return `[${value.map(describe).join(', ')}]`
   if (value && typeof value === 'object') return `an object with keys ${Object.keys(value).join(', ') || '(none)'}`
@@ -143,11 +144,31 @@ export function normalizeTransformOptions(options, path = '') {
   return object(options, TRANSFORM_RULES, path)
 }
 
-/** The Node API's `transform` options: the core's plus `file` (named in errors). */
+/** A module's bytes given as an option: a Uint8Array (a Buffer is one), handed to the addon as it is. */
+const moduleBytes = optional((value, path) => {
+  if (!(value instanceof Uint8Array)) throw fail(path, 'a Uint8Array or Buffer holding a module', value)
+  return value
+})
+
+/**
+ * The Node API's `transform`: the core's settings, plus `file` (named in errors) and
+ * `previous` (the previous deploy's module, whose function order the output keeps).
+ * Those two are about one input, not settings, so the plugin's `optimize` does not
+ * take them: it finds each file's previous module itself (js/delta/build.js).
+ */
+const NODE_TRANSFORM_RULES = {
+  ...TRANSFORM_RULES,
+  file: optional((value, path) => {
+    if (typeof value !== 'string') throw fail(path, 'a string', value)
+    return value
+  }),
+  previous: moduleBytes,
+}
+
+/** The Node API's `transform` options → `{ file, options }`, `options` being what the addon gets. */
 export function normalizeNodeTransformOptions(options) {
-  const { file, ...core } = options ?? {}
-  if (file !== undefined && typeof file !== 'string') throw fail('file', 'a string', file)
-  return { file, options: normalizeTransformOptions(core) }
+  const { file, ...checked } = object(options, NODE_TRANSFORM_RULES, '')
+  return { file, options: checked }
 }
 
 // ---- compression -----------------------------------------------------------------
