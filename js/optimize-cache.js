@@ -3,7 +3,8 @@
 // carries) and the `inspect` of the module the glue is written for, in one entry.
 //
 // Key: sha256 of (tool id, "optimize", the options as canonical JSON, sha256 of the
-// input). Entries go through the compression cache's store, so they have its
+// input); a module aligned to a previous deploy's has that module's sha-256 among
+// the options (never its bytes), so another previous deploy is another entry. Entries go through the compression cache's store, so they have its
 // integrity rules: MAGIC | sha256(payload) | payload, checked on every read, written
 // to a temp file renamed into place. Payload: u32 JSON length | JSON | blobs, each
 // Buffer of the object replaced in the JSON by its blob's offset and length.
@@ -23,6 +24,11 @@ export function canonicalJson(value) {
 
 export function optimizeKey(inputHash, kind, options, tool = toolId()) {
   return createHash('sha256').update(`${tool}\0${kind}\0${canonicalJson(options)}\0`).update(inputHash).digest('hex')
+}
+
+/** The key of a transform result: what `optimize` stores and `lookup` finds, one rule for both. */
+function transformKey(inputHash, options, previous) {
+  return optimizeKey(inputHash, 'optimize', previous ? { ...options, previous: previous.sha256 } : options)
 }
 
 /** A plain object holding Buffers → one payload. */
@@ -55,10 +61,15 @@ export function decodeValue(payload) {
 }
 
 /**
+ * @typedef {{ bytes: Uint8Array, sha256: string }} Previous the previous deploy's
+ *   module the output is aligned to (`transform`'s `previous`), with its hex sha-256
+ */
+
+/**
  * @param {ReturnType<import('./compress/cache.js').openCompressCache>} store
  * @returns {{ stats: { hits: number, misses: number },
- *   optimize(raw: Buffer, options: object, file: string, inputHash?: Buffer): Promise<{ result: any, info: any, wasmHash: Buffer }>,
- *   lookup(inputHash: Buffer, options: object, source: () => Promise<Buffer | null>): Promise<{ result: any, info: any, wasmHash: Buffer } | null>,
+ *   optimize(raw: Buffer, options: object, file: string, context?: { inputHash?: Buffer, previous?: Previous | null }): Promise<{ result: any, info: any, wasmHash: Buffer }>,
+ *   lookup(inputHash: Buffer, options: object, source: () => Promise<Buffer | null>, context?: { previous?: Previous | null }): Promise<{ result: any, info: any, wasmHash: Buffer } | null>,
  *   inspect(bytes: Buffer, file: string): Promise<{ info: any, hash: Buffer }> }}
  */
 /** A cached value with its output wasm in place (the source's bytes when it was left unchanged). */
@@ -96,12 +107,13 @@ export function createOptimizeCache(store) {
     stats,
     /**
      * The transform result for `raw` under `options` and the inspect of its wasm;
-     * throws what transform throws. `inputHash`: sha256 of `raw`, when known.
+     * throws what transform throws. `inputHash`: sha256 of `raw`, when known;
+     * `previous`: the module to align the output to.
      */
-    async optimize(raw, options, file, inputHash = sha256(raw)) {
-      const key = optimizeKey(inputHash, 'optimize', options)
+    async optimize(raw, options, file, { inputHash = sha256(raw), previous = null } = {}) {
+      const key = transformKey(inputHash, options, previous)
       const value = await cached(key, async () => {
-        const result = await transform(raw, { ...options, file })
+        const result = await transform(raw, { ...options, file, ...(previous && { previous: previous.bytes }) })
         // A module the optimizer leaves as it is (most release builds) is not stored
         // a second time: the entry says so, and the source's bytes are the output.
         const unchanged = result.wasm.equals(raw)
@@ -115,8 +127,8 @@ export function createOptimizeCache(store) {
      * when it is not there. `source()` gives the input's bytes when the entry needs
      * them (an unchanged module), or null when they are no longer that input.
      */
-    async lookup(inputHash, options, source) {
-      const value = await read(optimizeKey(inputHash, 'optimize', options))
+    async lookup(inputHash, options, source, { previous = null } = {}) {
+      const value = await read(transformKey(inputHash, options, previous))
       if (!value) return null
       const raw = value.unchanged ? await source() : null
       return value.unchanged && !raw ? null : withWasm(value, raw)

@@ -102,12 +102,14 @@ export default function wasmSqueeze(options = {}) {
   /**
    * The optimizer's output for `file`: from the cache by the file's recorded hash
    * when it is unchanged (the source is then neither hashed nor, unless the
-   * optimizer left it as it was, read), else optimized.
+   * optimizer left it as it was, read), else optimized. With `delta`, aligned to
+   * the file's predecessor in the previous deploys, so that its delta stays small.
    */
   async function optimizeFile(ctx, file, relative, optimize) {
     const options = optimize && { ...optimize, ...companionOptions(debugFiles, file) }
+    const previous = options && deltaBuild ? await deltaBuild.predecessorOf(relative) : null
     const known = options && inputIndex.lookup(file)
-    const hit = known && (await optimizeCache.lookup(known.hash, options, () => inputIndex.read(file, known.id)))
+    const hit = known && (await optimizeCache.lookup(known.hash, options, () => inputIndex.read(file, known.id), { previous }))
     if (hit) return { rawLength: known.size, wasm: hit.result.wasm, ...hit }
     if (!options) {
       const raw = await readFile(file)
@@ -117,7 +119,7 @@ export default function wasmSqueeze(options = {}) {
     const raw = await readFile(file)
     try {
       const inputHash = sha256(raw)
-      const optimized = await optimizeCache.optimize(raw, options, relative, inputHash)
+      const optimized = await optimizeCache.optimize(raw, options, relative, { inputHash, previous })
       inputIndex.record(file, inputHash, identity)
       return { rawLength: raw.length, wasm: optimized.result.wasm, ...optimized }
     } catch (err) {

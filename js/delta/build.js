@@ -1,7 +1,8 @@
 // The build side of delta delivery: the `delta` option, the manifest every build
-// with it writes, and one dcb (and where it pays, dcz) sibling per changed wasm and
-// previous deploy, each verified natively and produced through the compression
-// pool and cache.
+// with it writes, the predecessor each wasm is optimized against (so that its
+// functions keep their old indices), and one dcb (and where it pays, dcz) sibling
+// per changed wasm and previous deploy, each verified natively and produced through
+// the compression pool and cache.
 import { readFileSync } from 'node:fs'
 import path from 'node:path'
 import { loadDeploys } from './previous.js'
@@ -56,6 +57,22 @@ export function createDeltaBuild(option, { root, warn, runDelta }) {
   const deploys = loadDeploys(option.previous, { root, warn })
   /** source identity and sha-256 → the delta bodies against each previous deploy */
   const started = new Map()
+  /** What identifies `file` (relative to the root) across deploys: the one rule the manifest and both lookups use. */
+  const sourceOf = (file) => sourceIdentity(file, (dir) => declaredPackageName(path.join(root, dir)))
+
+  /**
+   * The module this wasm should be aligned to: its predecessor in the newest
+   * previous deploy that has one, whatever its bytes; null when no deploy loaded
+   * has it. The optimizer keeps the functions it shares with it at their old
+   * indices, so the delta against it stays small.
+   * @param {string} file the source file relative to the root
+   * @returns {Promise<{ bytes: Buffer, sha256: string } | null>}
+   */
+  async function predecessorOf(file) {
+    const source = sourceOf(file)
+    const old = (await deploys).map((deploy) => deploy.assets.get(source)).find(Boolean)
+    return old ? { bytes: old.bytes, sha256: old.sha256 } : null
+  }
 
   /**
    * Starts the delta jobs of one emitted wasm (once), as soon as its bytes are known:
@@ -65,7 +82,7 @@ export function createDeltaBuild(option, { root, warn, runDelta }) {
    * @param {Buffer} wasmHash their sha-256 (hashed once, by the plugin)
    */
   function startDeltas(file, wasm, wasmHash) {
-    const source = sourceIdentity(file, (dir) => declaredPackageName(path.join(root, dir)))
+    const source = sourceOf(file)
     const sha256 = wasmHash.toString('hex')
     const key = `${source}\0${sha256}`
     if (!started.has(key)) {
@@ -132,7 +149,7 @@ export function createDeltaBuild(option, { root, warn, runDelta }) {
     return perAsset.flatMap((a) => a.rows)
   }
 
-  return { startDeltas, emitDeltas }
+  return { predecessorOf, startDeltas, emitDeltas }
 }
 
 /** The size table of the deltas, logged after the main one. */
