@@ -66,6 +66,8 @@ function appliedPhrase(step, row) {
       return `packed data (-${formatBytes(step.bytesSaved)})`
     case 'passive-data':
       return /sidecar/.test(step.detail) ? 'data moved to a sidecar' : 'data made passive'
+    case 'align-to-previous':
+      return 'aligned to the previous deploy'
     case 'never-worse':
       return null // it refused the result: `keptOriginal`, said below
     default:
