@@ -44,6 +44,9 @@ Options:
                              DWARF, unused code is then kept in place
       --debug-url <url>      with --debug-file: name <url> in the output's
                              external_debug_info section (DevTools fetches it)
+      --previous <file>      the previous deploy's module: functions it also has
+                             keep their indices there, so a delta against it
+                             (dcb/dcz) stays small
       --compress <formats>   also write <output>.br/.zst/.gz, a list of
                              ${FORMATS.map((f) => f.id).join(', ')}, e.g. br,gz (what the plugin makes
                              by default; zst is opt-in), at levels ${FORMATS.map((f) => `${f.id} ${f.level}`).join(', ')}
@@ -84,6 +87,7 @@ export function parseCommandLine(argv) {
         'sidecar-min-bytes': { type: 'string' },
         'debug-file': { type: 'string' },
         'debug-url': { type: 'string' },
+        previous: { type: 'string' },
         compress: { type: 'string' },
         json: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
@@ -105,6 +109,7 @@ export function parseCommandLine(argv) {
   const debugUrl = values['debug-url']
   if (debugUrl !== undefined && debugFile === undefined) throw new UsageError('--debug-url needs --debug-file')
   if (debugUrl === '') throw new UsageError('--debug-url takes a URL, got ""')
+  if (values.previous === '') throw new UsageError('--previous takes a file, got ""')
   const formats = values.compress ? values.compress.split(',').map((f) => f.trim()) : []
   const unknown = formats.find((f) => formatOf(f)?.id !== f)
   if (unknown) throw new UsageError(`--compress takes a list of ${FORMATS.map((f) => f.id).join(', ')}; got "${unknown}"`)
@@ -112,6 +117,7 @@ export function parseCommandLine(argv) {
     input: positionals[0],
     output: values.output,
     debugFile,
+    previous: values.previous,
     json: Boolean(values.json),
     formats,
     options: coreOptions({
@@ -173,9 +179,18 @@ export async function main(argv, { stdout = process.stdout, stderr = process.std
     stderr.write(`wasm-squeeze: cannot read ${request.input}: ${err.message}\n`)
     return 1
   }
+  let previous
+  if (request.previous !== undefined) {
+    try {
+      previous = await readFile(request.previous)
+    } catch (err) {
+      stderr.write(`wasm-squeeze: cannot read the previous module ${request.previous}: ${err.message}\n`)
+      return 1
+    }
+  }
   let result
   try {
-    result = await transform(raw, { ...request.options, file: request.input })
+    result = await transform(raw, { ...request.options, file: request.input, ...(previous && { previous }) })
   } catch (err) {
     stderr.write(`wasm-squeeze: ${err.message}\n`)
     return EXIT_CODES[err.code] ?? 1

@@ -9,6 +9,8 @@ import path from 'node:path'
 import { brotliDecompressSync, gunzipSync } from 'node:zlib'
 import { customSectionNames, wat } from './helpers/wat.js'
 import { unzstd } from './helpers/zstd.js'
+import { LEAVES, alignWasm } from './helpers/align-app.js'
+import { functions } from './helpers/wasm-functions.js'
 
 const CLI = path.resolve('js/cli.js')
 const dir = mkdtempSync(path.join(tmpdir(), 'wasm-squeeze-cli-'))
@@ -121,3 +123,27 @@ test('--debug-url without --debug-file is a usage error', () => {
   assert.equal(status, 2)
   assert.match(stderr, /--debug-url needs --debug-file/)
 })
+
+test('--previous aligns the output to the previous module; one that cannot be read exits 1 naming it', () => {
+  const old = path.join(dir, 'v1.wasm')
+  assert.equal(run(writeInput('v1.src.wasm', alignWasm(1)), '-o', old).status, 0)
+  const output = path.join(dir, 'v2.wasm')
+  const { status, stdout, stderr } = run(writeInput('v2.src.wasm', alignWasm(2)), '-o', output, '--previous', old, '--json')
+  assert.equal(status, 0, stderr)
+  const step = JSON.parse(stdout).steps.find((s) => s.pass === 'align-to-previous')
+  assert.equal(step?.status, 'applied', stdout)
+  const [before, after] = [functions(readFileSync(old)), functions(readFileSync(output))]
+  assert.ok(before.slice(0, LEAVES).every((f, i) => after[i].bytes.equals(f.bytes)), 'the leaves kept their indices')
+  const missing = path.join(dir, 'no-such-v0.wasm')
+  const failed = run(input, '-o', path.join(dir, 'never-aligned.wasm'), '--previous', missing)
+  assert.equal(failed.status, 1)
+  assert.match(failed.stderr, /cannot read the previous module .*no-such-v0\.wasm/)
+  assert.equal(existsSync(path.join(dir, 'never-aligned.wasm')), false)
+  assert.match(run('--help').stdout, /--previous <file>/)
+})
+
+function writeInput(name, bytes) {
+  const file = path.join(dir, name)
+  writeFileSync(file, bytes)
+  return file
+}
