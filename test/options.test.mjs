@@ -86,6 +86,14 @@ test('the Node API applies the same rules before the addon sees the options', as
   assert.throws(() => native.transformSync(input, { dce: 1 }), { code: 'ERR_INVALID_OPTION', option: 'dce' })
   await assert.rejects(native.compress(input, { gzip: 10 }), { code: 'ERR_INVALID_OPTION', option: 'gzip', message: /in 0\.\.9, got 10/ })
   await assert.rejects(native.compress(input, { bortli: 5 }), { code: 'ERR_INVALID_OPTION', message: /did you mean `brotli`/ })
+  // `previous` is a module's bytes: a path, an ArrayBuffer or null is named as the option it is.
+  for (const [previous, given] of [['old.wasm', /got 'old\.wasm'/], [new ArrayBuffer(8), /got an ArrayBuffer/], [null, /got null/], [[0, 97], /got \[0, 97\]/]]) {
+    await assert.rejects(native.transform(input, { previous }), { code: 'ERR_INVALID_OPTION', option: 'previous', message: new RegExp(`\`previous\` must be a Uint8Array or Buffer holding a module, ${given.source}`) })
+    assert.throws(() => native.transformSync(input, { previous }), { code: 'ERR_INVALID_OPTION', option: 'previous' })
+  }
+  await assert.rejects(native.transform(input, { previus: input }), { code: 'ERR_INVALID_OPTION', message: /did you mean `previous`/ })
+  // The plugin finds each file's previous module itself (delta.previous): its optimize has no such key.
+  rejectsWith(() => wasmSqueeze({ optimize: { previous: input } }), { option: 'optimize.previous', message: /unknown option `optimize\.previous`/ })
   // An absent format means the same as in the plugin: br and gz, no zst.
   const out = await native.compress(input)
   assert.deepEqual(['br', 'zst', 'gz'].filter((k) => out[k]), ['br', 'gz'])
