@@ -29,7 +29,7 @@ export interface WasmSqueezeOptions {
    * emitted under its hash and compressed).
    * @default {}
    */
-  optimize?: Omit<TransformOptions, 'file'> | false
+  optimize?: Omit<TransformOptions, 'file' | 'previous'> | false
   /**
    * Precompressed `.br` / `.zst` / `.gz` siblings: which formats and levels, which
    * other bundle files, how much in parallel; `false` for none. zstd is opt-in
@@ -77,8 +77,10 @@ export interface WasmSqueezeOptions {
    * writes `wasm-squeeze-manifest.json` (public: emitted names, sha-256, source
    * identity); with `previous`, each changed wasm also gets `<file>.<sha-256 of the
    * old file>.dcb` (and `.dcz` when smaller) against each previous deploy, verified
-   * at build time. A previous deploy that is missing or does not match its manifest
-   * gives one warning and no deltas.
+   * at build time, and is optimized with its functions numbered as in its newest
+   * predecessor (`align-to-previous`), so calls stay byte for byte and the delta
+   * small. A previous deploy that is missing or does not match its manifest gives
+   * one warning and no deltas.
    * @default false
    */
   delta?: boolean | DeltaOptions
