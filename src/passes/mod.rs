@@ -10,6 +10,7 @@ use crate::report::Step;
 pub mod pack_data;
 pub mod passive_data;
 pub mod remove_unused;
+pub mod renumber;
 pub mod strip;
 
 pub struct PassResult {
