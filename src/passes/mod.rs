@@ -7,6 +7,7 @@
 
 use crate::report::Step;
 
+pub mod align_to_previous;
 pub mod pack_data;
 pub mod passive_data;
 pub mod remove_unused;
