@@ -184,6 +184,11 @@ export interface BindingTransformOptions {
    * section names, for DevTools to fetch the companion from.
    */
   debugUrl?: string
+  /**
+   * The module the browser already has (the previous deploy's): functions are
+   * numbered as there, so a dictionary delta against it stays small.
+   */
+  previous?: Uint8Array
 }
 
 export interface BindingTransformResult {

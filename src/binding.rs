@@ -83,6 +83,9 @@ pub struct BindingTransformOptions {
     /// With `debugCompanion`: the URL the shipped module's `external_debug_info`
     /// section names, for DevTools to fetch the companion from.
     pub debug_url: Option<String>,
+    /// The module the browser already has (the previous deploy's): functions are
+    /// numbered as there, so a dictionary delta against it stays small.
+    pub previous: Option<Uint8Array>,
 }
 
 impl TryFrom<BindingTransformOptions> for options::Options {
@@ -117,6 +120,7 @@ impl TryFrom<BindingTransformOptions> for options::Options {
             sidecar_min_bytes,
             debug_companion: js.debug_companion.unwrap_or(defaults.debug_companion),
             debug_url: crate::debug_companion::check_url(js.debug_url, js.debug_companion.unwrap_or(false))?,
+            previous: js.previous.map(|bytes| std::sync::Arc::from(&bytes[..])),
         })
     }
 }

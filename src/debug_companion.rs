@@ -73,7 +73,7 @@ impl Plan {
     /// place; `None` when remove-unused may run.
     pub fn holds_code(&self, pass: &'static str) -> Option<Step> {
         self.dwarf.then(|| {
-            Step::skipped(pass, "a debug companion keeps the DWARF, whose addresses are the code's offsets; removing unused code would move them")
+            Step::skipped(pass, "a debug companion keeps the DWARF, whose addresses are the code's offsets, which this pass would move")
         })
     }
 

@@ -1,6 +1,8 @@
 //! What a caller can ask of `transform`. Defaults are the safe, useful choice: a user
 //! who passes nothing gets a stripped, validated module that behaves the same.
 
+use std::sync::Arc;
+
 /// How active data segments are initialised (see `passes::passive_data`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum PassiveData {
@@ -62,6 +64,10 @@ pub struct Options {
     /// With `debug_companion`: the URL written into the shipped module's
     /// `external_debug_info` section.
     pub debug_url: Option<String>,
+    /// The module the browser already has (the previous deploy's): functions are
+    /// then numbered as there, so a dictionary delta against it stays small
+    /// (`passes::align_to_previous`).
+    pub previous: Option<Arc<[u8]>>,
 }
 
 impl Default for Options {
@@ -77,6 +83,7 @@ impl Default for Options {
             sidecar_min_bytes: 4096,
             debug_companion: false,
             debug_url: None,
+            previous: None,
         }
     }
 }

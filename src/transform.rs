@@ -7,7 +7,7 @@ use crate::module;
 use crate::options::Options;
 use crate::analysis::used::{self, BodyScanResult};
 use crate::passes::{self, PassResult};
-use crate::report::Report;
+use crate::report::{Report, Step};
 use std::borrow::Cow;
 
 #[derive(Debug)]
@@ -77,6 +77,7 @@ pub fn transform(input: &[u8], user_options: &Options) -> Result<Transformed> {
         steps.push(verdict.step);
     }
     let wasm = if kept_original || !changed { input.to_vec() } else { current.into_owned() };
+    let wasm = align_to_previous(wasm, options, companion.as_ref(), &mut steps)?;
     // Not a size pass, so never-worse does not judge it: it runs on whatever won.
     let (wasm, sidecar) = passive_data(wasm, options, &mut steps)?;
     let (wasm, debug_companion) = match &companion {
@@ -97,7 +98,30 @@ pub fn transform(input: &[u8], user_options: &Options) -> Result<Transformed> {
     Ok(Transformed { wasm, report, sidecar, debug_companion })
 }
 
-fn passive_data(wasm: Vec<u8>, options: &Options, steps: &mut Vec<crate::report::Step>) -> Result<(Vec<u8>, Option<passes::passive_data::Sidecar>)> {
+/// Not a size pass: it makes the next visit's delta small and the first visit no
+/// bigger (`policy::reorder_cost`), so it runs on whatever won.
+fn align_to_previous(wasm: Vec<u8>, options: &Options, companion: Option<&debug_companion::Plan>, steps: &mut Vec<Step>) -> Result<Vec<u8>> {
+    use passes::align_to_previous::{run, PASS};
+    let Some(previous) = &options.previous else { return Ok(wasm) };
+    if let Some(step) = companion.and_then(|plan| plan.holds_code(PASS)) {
+        steps.push(step);
+        return Ok(wasm);
+    }
+    let result = run(&wasm, previous, options).map_err(pass_bug)?;
+    let Some(aligned) = result.bytes else {
+        steps.push(result.step);
+        return Ok(wasm);
+    };
+    module::validate(&aligned).map_err(|e| Error::internal(format!("bug: {PASS} produced an invalid module: {e}")))?;
+    if let Some(why) = crate::policy::reorder_cost(&wasm, &aligned)? {
+        steps.push(Step::unchanged(PASS, format!("kept the numbers: {why}")));
+        return Ok(wasm);
+    }
+    steps.push(result.step);
+    Ok(aligned)
+}
+
+fn passive_data(wasm: Vec<u8>, options: &Options, steps: &mut Vec<Step>) -> Result<(Vec<u8>, Option<passes::passive_data::Sidecar>)> {
     if options.passive_data == crate::options::PassiveData::Off {
         return Ok((wasm, None)); // the default: no step in the report
     }

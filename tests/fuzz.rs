@@ -2,9 +2,10 @@
 //! and a long run is one environment variable away:
 //!
 //! - `valid_modules`: wasm-smith modules with every feature the optimizer handles,
-//!   through `transform` with every option; the output must validate, never be bigger
-//!   raw (unless `allow_raw_growth`), and keep imports and exports (names, kinds,
-//!   types). Half the cases have no imports and canonical NaNs and are run in wasmi,
+//!   through `transform` with every option, and aligned to a copy of themselves
+//!   with the functions reversed; the output must validate, never be bigger raw
+//!   (unless `allow_raw_growth` or aligned), and keep imports and exports (names,
+//!   kinds, types). Half the cases have no imports and canonical NaNs and are run in wasmi,
 //!   original against optimized, with the same arguments: same results, same traps
 //!   (running out of fuel and out of call stack count as one), same exported
 //!   globals and memory.
@@ -25,6 +26,8 @@ mod wasmi_values;
 mod generate;
 #[path = "fuzz/interface.rs"]
 mod interface;
+#[path = "fuzz/permute.rs"]
+mod permute;
 
 use generate::{Rng, Shape};
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -178,7 +181,8 @@ fn check_output(input: &[u8], output: &[u8], options: &Options) -> Result<(), St
     validates(output)?;
     // start/deferred add an initialiser, a companion needs a build_id (and maybe
     // external_debug_info): the documented ways a module may grow.
-    let may_grow = options.allow_raw_growth || options.debug_companion || matches!(options.passive_data, PassiveData::Start | PassiveData::Deferred);
+    // align-to-previous may lengthen a few indices' LEBs (it is judged on the wire).
+    let may_grow = options.allow_raw_growth || options.debug_companion || options.previous.is_some() || matches!(options.passive_data, PassiveData::Start | PassiveData::Deferred);
     if !may_grow && output.len() > input.len() {
         return Err(format!("output grew: {} → {} bytes with {options:?}", input.len(), output.len()));
     }
@@ -223,7 +227,9 @@ fn valid_case(seed: u64, case: u64, tally: &mut Tally) -> Result<(), String> {
     let fail = |why: String| keep("valid", seed, case, &input, why);
     validates(&input).map_err(|e| fail(format!("wasm-smith gave an invalid module: {e}")))?;
     let mut outputs = Vec::new();
-    for options in [Options::default(), generate::options(&mut rng)] {
+    // The same input aligned to a copy of itself with its functions reversed.
+    let aligned = permute::reversed_functions(&input).map(|previous| Options { previous: Some(previous.into()), ..Options::default() });
+    for options in [Options::default(), generate::options(&mut rng)].into_iter().chain(aligned) {
         let out = transform(&input, &options).map_err(|e| fail(format!("transform refused a valid module: {e}")))?;
         tally.transforms += 1;
         for step in out.report.steps.iter().filter(|s| s.status == wasm_squeeze::StepStatus::Applied) {

@@ -65,24 +65,32 @@ fn renamed(map: &[u32], index: u32) -> Option<u32> {
     map.get(index as usize).copied().filter(|&new| new != REMOVED)
 }
 
+// Name maps list indices in increasing order (engines drop a name section that
+// does not): a map that reorders a space (align-to-previous) needs the sort.
 fn kept_names(map: NameMap<'_>, space: &[u32]) -> wasmparser::Result<wasm_encoder::NameMap> {
-    let mut out = wasm_encoder::NameMap::new();
+    let mut kept = Vec::new();
     for naming in map {
         let naming = naming?;
         if let Some(index) = renamed(space, naming.index) {
-            out.append(index, naming.name);
+            kept.push((index, naming.name));
         }
     }
+    kept.sort_by_key(|&(index, _)| index);
+    let mut out = wasm_encoder::NameMap::new();
+    kept.into_iter().for_each(|(index, name)| out.append(index, name));
     Ok(out)
 }
 
 fn kept_indirect_names(map: IndirectNameMap<'_>, space: &[u32]) -> wasmparser::Result<wasm_encoder::IndirectNameMap> {
-    let mut out = wasm_encoder::IndirectNameMap::new();
+    let mut kept = Vec::new();
     for naming in map {
         let naming = naming?;
         if let Some(index) = renamed(space, naming.index) {
-            out.append(index, &kept_names(naming.names, &[])?);
+            kept.push((index, kept_names(naming.names, &[])?));
         }
     }
+    kept.sort_by_key(|(index, _)| *index);
+    let mut out = wasm_encoder::IndirectNameMap::new();
+    kept.iter().for_each(|(index, names)| out.append(*index, names));
     Ok(out)
 }

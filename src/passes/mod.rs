@@ -7,9 +7,11 @@
 
 use crate::report::Step;
 
+pub mod align_to_previous;
 pub mod pack_data;
 pub mod passive_data;
 pub mod remove_unused;
+pub mod renumber;
 pub mod strip;
 
 pub struct PassResult {

@@ -151,6 +151,7 @@ pub fn options(rng: &mut Rng) -> Options {
         sidecar_min_bytes: [1, 16, 4096][rng.below(3) as usize],
         debug_companion: rng.chance(30),
         debug_url: rng.chance(50).then(|| "app.[build-id].debug.wasm".into()),
+        previous: None,
     };
     // A URL names the companion, so transform refuses one without it (drawn
     // anyway, so the cases after this one stay the ones they were).
