@@ -247,6 +247,15 @@ fn valid_case(seed: u64, case: u64, tally: &mut Tally) -> Result<(), String> {
         if info.imports.len() + info.exports.len() - added != interface::describe(&input).len() {
             return Err(fail("inspect lists a different number of imports and exports".into()));
         }
+        // An input aligned to its own aligned copy is that copy, byte for byte (an
+        // unchanged wasm keeps its URL from deploy to deploy).
+        if options.previous.is_some() {
+            let again = Options { previous: Some(out.wasm.clone().into()), ..Options::default() };
+            let twice = transform(&input, &again).map_err(|e| fail(format!("transform refused to align to its own output: {e}")))?;
+            if twice.wasm != out.wasm {
+                return Err(fail("aligned to its own aligned output, the input came out different".into()));
+            }
+        }
         if out.wasm != input {
             tally.changed += 1;
             outputs.push((out.wasm, out.sidecar));
