@@ -26,7 +26,7 @@ mod wasmi_values;
 mod generate;
 #[path = "fuzz/interface.rs"]
 mod interface;
-#[path = "fuzz/permute.rs"]
+#[path = "shared/permute.rs"]
 mod permute;
 
 use generate::{Rng, Shape};

@@ -20,6 +20,8 @@ mod script;
 mod scripts;
 #[path = "spec_suite/stats.rs"]
 mod stats;
+#[path = "shared/permute.rs"]
+mod permute;
 
 use engine::{Outcome, Runner, ENGINE_DISAGREES, FOLLOWS_FAILURE};
 use scripts::Script;
@@ -139,7 +141,7 @@ fn run_script(name: &str, text: &str, stats: &mut Stats) {
     let (steps, modules) = script::prepare(name, text, wast.directives, stats);
     let mut runner = Runner::new(&modules, None);
     let original: Vec<Outcome> = steps.iter().map(|(_, step)| runner.step(step)).collect();
-    for (v, (label, _)) in VARIANTS.iter().enumerate() {
+    for (v, (label, ..)) in VARIANTS.iter().enumerate() {
         let mut runner = Runner::new(&modules, Some(v));
         for ((line, step), want) in steps.iter().zip(&original) {
             let got = runner.step(step);

@@ -242,9 +242,10 @@ fn prepare_module(original: Vec<u8>, place: &str, stats: &mut Stats) -> Module {
     }
     let mut variants = Vec::new();
     let mut sidecars = vec![None; VARIANTS.len()];
-    for (v, (label, passive_data)) in VARIANTS.iter().enumerate() {
+    for (v, (label, passive_data, aligned)) in VARIANTS.iter().enumerate() {
         let options = Options {
             passive_data: *passive_data,
+            previous: aligned.then(|| super::permute::reversed_functions(&original)).flatten().map(Into::into),
             // Spec modules' segments are small: move every one the sidecar can take.
             sidecar_min_bytes: 1,
             ..Options::default()

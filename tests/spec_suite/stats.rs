@@ -4,14 +4,17 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use wasm_squeeze::PassiveData;
 
-/// The transform options each script is replayed with (on top of `Options::default()`).
+/// The transform options each script is replayed with (on top of `Options::default()`):
+/// a label, the passive-data mode, and whether the module is aligned to a copy of
+/// itself with its functions reversed (`previous`, align-to-previous).
 /// `deferred` and `sidecar` are replayed the way the plugin's loader runs them: the
 /// sidecar is written and the exported initialiser called right after instantiation.
-pub const VARIANTS: [(&str, PassiveData); 4] = [
-    ("default", PassiveData::Off),
-    ("passive=start", PassiveData::Start),
-    ("passive=deferred", PassiveData::Deferred),
-    ("passive=sidecar", PassiveData::Sidecar),
+pub const VARIANTS: [(&str, PassiveData, bool); 5] = [
+    ("default", PassiveData::Off, false),
+    ("passive=start", PassiveData::Start, false),
+    ("passive=deferred", PassiveData::Deferred, false),
+    ("passive=sidecar", PassiveData::Sidecar, false),
+    ("aligned", PassiveData::Off, true),
 ];
 
 type PerVariant = [usize; VARIANTS.len()];
@@ -64,7 +67,7 @@ impl Stats {
             })
         };
         let row = |out: &mut String, label: &str, n: &PerVariant| {
-            let cells: String = n.iter().zip(VARIANTS).map(|(n, (v, _))| format!(" {n:>w2$}", w2 = v.len())).collect();
+            let cells: String = n.iter().zip(VARIANTS).map(|(n, (v, ..))| format!(" {n:>w2$}", w2 = v.len())).collect();
             let _ = writeln!(out, "  {label:<w$}{cells}");
         };
         let _ = writeln!(
@@ -85,7 +88,7 @@ impl Stats {
             "  modules: {} ({} not transformed: wasmparser rejects the original)",
             self.modules, self.modules_untransformed
         );
-        let heads: String = VARIANTS.iter().map(|(v, _)| format!(" {v}")).collect();
+        let heads: String = VARIANTS.iter().map(|(v, ..)| format!(" {v}")).collect();
         let _ = writeln!(out, "  {:<w$}{heads}", "");
         row(
             &mut out,
