@@ -11,37 +11,45 @@
 //! Function order has no meaning in WebAssembly beyond stack traces' indices, and
 //! every reference (calls, `ref.func`, elements, exports, start, names) is rewritten.
 //!
-//! Matches a function to the previous module's by, in turn: its name when both have
-//! a name section; its exact body; its body with each call naming the match of its
-//! target (in rounds, as matches resolve more calls); its body with call targets
-//! masked; also with constants and global numbers masked; and, between two matched
-//! functions, its place among the unmatched ones there (as types line up). The matched
-//! take the previous numbers, the rest the numbers left, in their order.
+//! First, whether the previous module is this one renumbered (an unchanged input
+//! that the previous deploy shipped aligned): then it comes out byte for byte as
+//! that (`same_module`), so an unchanged wasm keeps its URL. Else each function is
+//! matched to the previous module's (`matching`) by, in turn: its name when both
+//! have a name section; its exact body, if it calls nothing; its body with each call
+//! naming the match of its target (in rounds, from the leaves of the call graph up);
+//! the callees of matched functions, call by call; its callers, for copies of one
+//! body; its body with call targets masked, then constants and globals too; and,
+//! between two matched functions, its place among the unmatched ones there. The
+//! matched take the previous numbers, the rest the free number nearest after the
+//! function before them.
 //!
 //! Bails out (skipped) when a custom section the options keep points into the code
 //! (DWARF, source maps: see `policy::code_positions`), or when the previous module
 //! cannot be read. Such a section that strip drops, but that is still here because
-//! never-worse kept the input, is dropped. Unchanged when the functions already have the previous numbers.
+//! never-worse kept the input, is dropped. Unchanged when the functions already
+//! have the previous numbers. The transform refuses the result when it would make a
+//! first visit bigger (`policy::reorder_cost`).
 //!
 //! Cost: one read of every body of both modules (in parallel), hash maps over them,
-//! and the rewrite of `renumber` (bodies patched in place).
+//! colour refinement when both have as many functions, and the rewrite of
+//! `renumber` (bodies patched in place): 66 ms for sql.js, 2.9 s for swc's 18 MB
+//! (`bench:delta`).
 
 mod functions;
 mod matching;
 mod same_module;
 
 use super::renumber::{rewrite, IndexMaps};
-use super::PassResult;
-use functions::Functions;
-use matching::{match_functions, slots};
+use super::{strip, PassResult};
 use crate::analysis::items::ModuleItems;
 use crate::analysis::used::used_items;
 use crate::error::Result;
 use crate::module;
 use crate::options::Options;
-use super::strip;
 use crate::policy;
 use crate::report::Step;
+use functions::Functions;
+use matching::{match_functions, slots};
 
 pub const PASS: &str = "align-to-previous";
 
