@@ -4,9 +4,10 @@
 //
 // Key: sha256 of (tool id, "optimize", the options as canonical JSON, sha256 of the
 // input); a module aligned to a previous deploy's has that module's sha-256 among
-// the options (never its bytes), so another previous deploy is another entry. Entries go through the compression cache's store, so they have its
-// integrity rules: MAGIC | sha256(payload) | payload, checked on every read, written
-// to a temp file renamed into place. Payload: u32 JSON length | JSON | blobs, each
+// the options (never its bytes), so another previous deploy is another entry.
+// Entries go through the compression cache's store, so they have its integrity
+// rules: MAGIC | sha256(payload) | payload, checked on every read, written to a temp
+// file renamed into place. Payload: u32 JSON length | JSON | blobs, each
 // Buffer of the object replaced in the JSON by its blob's offset and length.
 import { createHash } from 'node:crypto'
 import { inspect, transform } from './native.js'

@@ -1,5 +1,5 @@
 //! What matching needs of a module's defined functions: their hashes at several
-//! levels of exactness, their calls, names and callers.
+//! levels of exactness, their calls, names and callers, read once per module.
 
 use crate::analysis::items::ModuleItems;
 use crate::error::Result;
@@ -14,6 +14,8 @@ pub struct Functions {
     pub fingerprints: Vec<Fingerprint>,
     /// Defined function → its name, when the module has a name section.
     pub names: HashMap<u32, String>,
+    /// Per defined function, the defined functions that call it (each once, in order).
+    pub callers: Vec<Vec<u32>>,
 }
 
 /// A body's hashes (see `fingerprint`) and the functions it calls.
@@ -45,7 +47,8 @@ impl Functions {
         let fingerprints = crate::parallel::map_init(&items.bodies, threads, || (), |_, f, body| fingerprint(type_of(f), body));
         let malformed = |e: wasmparser::BinaryReaderError| crate::error::Error::malformed(&e);
         let fingerprints = fingerprints.into_iter().collect::<wasmparser::Result<Vec<_>>>().map_err(malformed)?;
-        Ok(Functions { imported: items.imported_funcs, fingerprints, names: defined_names(items).map_err(malformed)? })
+        let callers = callers(items.imported_funcs, &fingerprints);
+        Ok(Functions { imported: items.imported_funcs, fingerprints, names: defined_names(items).map_err(malformed)?, callers })
     }
 }
 
@@ -106,11 +109,10 @@ fn defined_names(items: &ModuleItems<'_>) -> wasmparser::Result<HashMap<u32, Str
     Ok(names)
 }
 
-/// Per defined function, the defined functions that call it (each once, in order).
-pub fn callers(functions: &Functions) -> Vec<Vec<u32>> {
-    let mut callers = vec![Vec::new(); functions.fingerprints.len()];
-    for (c, print) in functions.fingerprints.iter().enumerate() {
-        for callee in print.calls.iter().filter_map(|t| t.checked_sub(functions.imported)) {
+fn callers(imported: u32, fingerprints: &[Fingerprint]) -> Vec<Vec<u32>> {
+    let mut callers = vec![Vec::new(); fingerprints.len()];
+    for (c, print) in fingerprints.iter().enumerate() {
+        for callee in print.calls.iter().filter_map(|t| t.checked_sub(imported)) {
             let list: &mut Vec<u32> = &mut callers[callee as usize];
             if list.last() != Some(&(c as u32)) {
                 list.push(c as u32);

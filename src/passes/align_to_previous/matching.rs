@@ -1,7 +1,7 @@
 //! Which of the previous module's functions each new function is (see the pass's
 //! opening comment for the order of the rules), and the numbers that follow.
 
-use super::functions::{callers, hash_of, Fingerprint, Functions};
+use super::functions::{hash_of, Fingerprint, Functions};
 use std::collections::HashMap;
 
 /// Rounds of matching by calls resolved through the matches so far: each round's
@@ -31,8 +31,7 @@ pub fn match_functions(old: &Functions, new: &Functions) -> Vec<Option<u32>> {
     // Copies of one body that calls nothing differ only in who calls them: pairing
     // them in order crossed their callers, so an input aligned to its own aligned
     // copy did not come back byte for byte.
-    let (old_callers, new_callers) = (callers(old), callers(new));
-    let (old_keys, new_keys) = (m.caller_keys_of_old(&old_callers), m.caller_keys_of_new(&new_callers));
+    let (old_keys, new_keys) = (caller_keys(old, |o| m.old_number_of_old(o)), caller_keys(new, |f| m.old_number_of_new(f)));
     m.pair_by(|o| exact(&old.fingerprints[o]).map(|e| hash_of((e, old_keys[o]))), |f| exact(&new.fingerprints[f]).map(|e| hash_of((e, new_keys[f]))), old, new, Groups::EqualCounts);
     m.pair_by(|o| exact(&old.fingerprints[o]), |f| exact(&new.fingerprints[f]), old, new, Groups::Any);
     m.resolve(old, new);
@@ -78,7 +77,8 @@ impl Matching {
         for _ in 0..RESOLVE_ROUNDS {
             let before = self.count();
             for groups in [Groups::EqualCounts, Groups::Unique] {
-                let (old_keys, new_keys) = (self.resolved_keys_of_old(old), self.resolved_keys_of_new(new));
+                let old_keys = resolved_keys(old, |o| self.old_number_of_old(o));
+                let new_keys = resolved_keys(new, |f| self.old_number_of_new(f));
                 let resolved_only = groups == Groups::EqualCounts;
                 let key = |k: (u64, bool)| (!resolved_only || k.1).then_some(k.0);
                 self.pair_by(|o| key(old_keys[o]), |f| key(new_keys[f]), old, new, groups);
@@ -111,24 +111,15 @@ impl Matching {
         }
     }
 
-    /// Per previous function, a hash of the previous numbers of its matched callers.
-    fn caller_keys_of_old(&self, callers: &[Vec<u32>]) -> Vec<u64> {
-        let key = |cs: &Vec<u32>| {
-            let mut matched: Vec<u64> = cs.iter().map(|&c| if self.taken[c as usize] { c as u64 } else { UNKNOWN_TARGET }).collect();
-            matched.sort_unstable();
-            hash_of(matched)
-        };
-        callers.iter().map(key).collect()
+    /// A previous function's own number, once it is matched (before that, nothing
+    /// on the new side can be said to call it).
+    fn old_number_of_old(&self, o: usize) -> Option<u32> {
+        self.taken[o].then_some(o as u32)
     }
 
-    /// Per new function, a hash of the previous numbers of its callers' matches.
-    fn caller_keys_of_new(&self, callers: &[Vec<u32>]) -> Vec<u64> {
-        let key = |cs: &Vec<u32>| {
-            let mut matched: Vec<u64> = cs.iter().map(|&c| self.of_new[c as usize].map_or(UNKNOWN_TARGET, u64::from)).collect();
-            matched.sort_unstable();
-            hash_of(matched)
-        };
-        callers.iter().map(key).collect()
+    /// The previous number of a new function's match.
+    fn old_number_of_new(&self, f: usize) -> Option<u32> {
+        self.of_new[f]
     }
 
     fn count(&self) -> usize {
@@ -177,33 +168,34 @@ impl Matching {
             }
         }
     }
-
-    fn resolved_keys_of_old(&self, old: &Functions) -> Vec<(u64, bool)> {
-        let target = |me: usize, t: u32| match t.checked_sub(old.imported) {
-            None => t as u64,
-            Some(o) if o as usize == me => SELF_TARGET,
-            Some(o) if self.taken[o as usize] => DEFINED_TARGET | o as u64,
-            Some(_) => UNKNOWN_TARGET,
-        };
-        old.fingerprints.iter().enumerate().map(|(me, p)| resolved_key(p, |t| target(me, t))).collect()
-    }
-
-    fn resolved_keys_of_new(&self, new: &Functions) -> Vec<(u64, bool)> {
-        let target = |me: usize, t: u32| match t.checked_sub(new.imported) {
-            None => t as u64,
-            Some(f) if f as usize == me => SELF_TARGET,
-            Some(f) => self.of_new[f as usize].map_or(UNKNOWN_TARGET, |o| DEFINED_TARGET | o as u64),
-        };
-        new.fingerprints.iter().enumerate().map(|(me, p)| resolved_key(p, |t| target(me, t))).collect()
-    }
 }
 
-/// A body's hash with each call naming its resolved target, and whether every
-/// target is resolved.
-fn resolved_key(print: &Fingerprint, target: impl Fn(u32) -> u64) -> (u64, bool) {
-    let targets: Vec<u64> = print.calls.iter().map(|&t| target(t)).collect();
-    let resolved = !targets.contains(&UNKNOWN_TARGET);
-    (hash_of((print.masked_calls, targets)), resolved)
+/// Per function of one side, its body's hash with each call naming its target as
+/// both sides can compare it (an import by number, itself, a defined function by
+/// `old_number`, else unknown), and whether every target is known.
+fn resolved_keys(functions: &Functions, old_number: impl Fn(usize) -> Option<u32>) -> Vec<(u64, bool)> {
+    let target = |me: usize, t: u32| match t.checked_sub(functions.imported) {
+        None => t as u64,
+        Some(d) if d as usize == me => SELF_TARGET,
+        Some(d) => old_number(d as usize).map_or(UNKNOWN_TARGET, |o| DEFINED_TARGET | o as u64),
+    };
+    let key = |(me, print): (usize, &Fingerprint)| {
+        let targets: Vec<u64> = print.calls.iter().map(|&t| target(me, t)).collect();
+        let resolved = !targets.contains(&UNKNOWN_TARGET);
+        (hash_of((print.masked_calls, targets)), resolved)
+    };
+    functions.fingerprints.iter().enumerate().map(key).collect()
+}
+
+/// Per function of one side, a hash of the previous numbers of its callers
+/// (`old_number`, unknown where unmatched), in sorted order.
+fn caller_keys(functions: &Functions, old_number: impl Fn(usize) -> Option<u32>) -> Vec<u64> {
+    let key = |callers: &Vec<u32>| {
+        let mut numbers: Vec<u64> = callers.iter().map(|&c| old_number(c as usize).map_or(UNKNOWN_TARGET, u64::from)).collect();
+        numbers.sort_unstable();
+        hash_of(numbers)
+    };
+    functions.callers.iter().map(key).collect()
 }
 
 /// Between two matched functions, the unmatched ones pair up with the unmatched

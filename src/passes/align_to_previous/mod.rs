@@ -55,6 +55,11 @@ pub const PASS: &str = "align-to-previous";
 
 pub fn run(bytes: &[u8], previous: &[u8], options: &Options) -> Result<PassResult> {
     let skipped = |why: String| Ok(PassResult { bytes: None, step: Step::skipped(PASS, why) });
+    let same = || Ok(PassResult { bytes: None, step: Step::unchanged(PASS, "the same module as the previous one") });
+    // An unchanged wasm the previous deploy shipped as it is: nothing to read.
+    if bytes == previous {
+        return same();
+    }
     let mut sections = module::sections(bytes)?;
     let has_code_positions = |s: &module::Section<'_>| s.custom_name.is_some_and(|n| policy::code_positions(n).is_some());
     if let Some(name) = sections.iter().filter(|s| has_code_positions(s)).filter_map(|s| s.custom_name).find(|n| !strip::drops(n, options)) {
@@ -82,12 +87,11 @@ pub fn run(bytes: &[u8], previous: &[u8], options: &Options) -> Result<PassResul
     if let Some(slots) = same_module::renumbering(&old, &new) {
         if let Ok(output) = renumbered(&slots) {
             if output == previous {
-                return Ok(if output == bytes {
-                    PassResult { bytes: None, step: Step::unchanged(PASS, "the same module as the previous one") }
-                } else {
-                    let step = Step::applied(PASS, "numbered as the previous module, which is this one renumbered", bytes.len() as i64 - output.len() as i64);
-                    PassResult { bytes: Some(output), step }
-                });
+                if output == bytes {
+                    return same();
+                }
+                let step = Step::applied(PASS, "numbered as the previous module, which is this one renumbered", bytes.len() as i64 - output.len() as i64);
+                return Ok(PassResult { bytes: Some(output), step });
             }
         }
     }

@@ -9,7 +9,7 @@
 //! Cost: nothing unless both modules have as many functions, the same imports and
 //! the same first colours; then a few passes over the calls per round.
 
-use super::functions::{callers, hash_of, Functions};
+use super::functions::{hash_of, Functions};
 use std::collections::{BTreeMap, HashSet};
 
 /// Rounds of refinement before the colours are taken as they are.
@@ -28,8 +28,7 @@ pub fn renumbering(old: &Functions, new: &Functions) -> Option<Vec<u32>> {
     if !colors.same_multiset() {
         return None;
     }
-    let (old_callers, new_callers) = (callers(old), callers(new));
-    let graphs = Graphs { old, new, old_callers: &old_callers, new_callers: &new_callers };
+    let graphs = Graphs { old, new };
     for _ in 0..MAX_PAIRINGS {
         colors = graphs.refine(colors)?;
         let classes = colors.classes()?;
@@ -82,8 +81,6 @@ impl Colors {
 struct Graphs<'a> {
     old: &'a Functions,
     new: &'a Functions,
-    old_callers: &'a [Vec<u32>],
-    new_callers: &'a [Vec<u32>],
 }
 
 impl Graphs<'_> {
@@ -92,7 +89,7 @@ impl Graphs<'_> {
         let distinct = |c: &[u64]| c.iter().collect::<HashSet<_>>().len();
         let mut count = distinct(&colors.new);
         for _ in 0..MAX_ROUNDS {
-            colors = Colors { old: step(&colors.old, self.old, self.old_callers), new: step(&colors.new, self.new, self.new_callers) };
+            colors = Colors { old: step(&colors.old, self.old), new: step(&colors.new, self.new) };
             if !colors.same_multiset() {
                 return None;
             }
@@ -106,12 +103,12 @@ impl Graphs<'_> {
     }
 }
 
-fn step(colors: &[u64], functions: &Functions, callers: &[Vec<u32>]) -> Vec<u64> {
+fn step(colors: &[u64], functions: &Functions) -> Vec<u64> {
     let imported = functions.imported;
     (0..colors.len())
         .map(|f| {
             let callees: Vec<u64> = functions.fingerprints[f].calls.iter().filter_map(|t| t.checked_sub(imported)).map(|d| colors[d as usize]).collect();
-            let mut by: Vec<u64> = callers[f].iter().map(|&c| colors[c as usize]).collect();
+            let mut by: Vec<u64> = functions.callers[f].iter().map(|&c| colors[c as usize]).collect();
             by.sort_unstable();
             hash_of((colors[f], callees, by))
         })
